@@ -1,0 +1,42 @@
+// Registers the `featx` TorchScript ops. Loading any binary that links this
+// file (alwayslink) makes them visible to torch.ops, the JIT and the
+// dispatcher.
+#include <string>
+
+#include <c10/util/Exception.h>
+#include <torch/library.h>
+
+#include "ops/capture.h"
+
+namespace featx {
+namespace {
+
+// Returns its input unchanged; records it when a capture is open.
+at::Tensor Tap(const at::Tensor& x, c10::string_view tag) {
+  Record(tag, x);
+  return x;
+}
+
+void CaptureBeginOp() { BeginCapture(); }
+
+Activations CaptureEndOp() {
+  absl::StatusOr<Activations> activations = EndCapture();
+  TORCH_CHECK(activations.ok(), activations.status().message());
+  return *std::move(activations);
+}
+
+}  // namespace
+
+TORCH_LIBRARY(featx, m) {
+  // The alias annotation tells alias analysis the output is the input, so
+  // passes reason about the tapped value as they would about the original.
+  m.def("tap(Tensor(a) x, str tag) -> Tensor(a)", TORCH_FN(Tap));
+  // Capture ops change thread state and return nothing the graph uses (or a
+  // value it may drop): CONSERVATIVE marks them as having side effects, so
+  // dead-code elimination never removes them.
+  m.def(torch::schema("capture_begin() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(CaptureBeginOp));
+  m.def(torch::schema("capture_end() -> Dict(str, Tensor)", c10::AliasAnalysisKind::CONSERVATIVE),
+        TORCH_FN(CaptureEndOp));
+}
+
+}  // namespace featx

@@ -1,0 +1,188 @@
+"""Small hand-written models, each covering one shape of graph featx must name
+and rewrite. Scripted by make_models.py; their TorchScript class names are
+`__torch__.handwritten.<Class>`."""
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class GoldenSubModule(nn.Module):
+    """torchvision's own naming test: repeated ops and a module called twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = x + 1
+        x = x + 1
+        x = self.relu(x)
+        x = self.relu(x)
+        return x
+
+
+class Golden(nn.Module):
+    """Expected names: x, submodule.add, submodule.add_1, submodule.relu,
+    submodule.relu_1, add, add_1, relu, relu_1."""
+
+    def __init__(self):
+        super().__init__()
+        self.submodule = GoldenSubModule()
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.submodule(x)
+        x = x + 1
+        x = x + 1
+        x = self.relu(x)
+        x = self.relu(x)
+        return x
+
+
+class CalledTwice(nn.Module):
+    """One conv module applied twice: layer, layer_1."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        x = self.act(self.conv(x))
+        x = self.act(self.conv(x))
+        return x
+
+
+class TrainEvalBranch(nn.Module):
+    """Train and eval graphs differ: a branch on self.training and a dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.dropout = nn.Dropout(0.5)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if self.training:
+            x = x * 0.5
+            x = x + 0.1
+        else:
+            x = torch.sigmoid(x)
+        x = x.mean([2, 3])
+        x = self.dropout(x)
+        return self.head(x)
+
+
+class InPlaceChain(nn.Module):
+    """Values later overwritten in place: bn -> add_ -> relu_ (as in ResNet's
+    BasicBlock, where torchvision's extractor returns the overwritten value)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU(inplace=True)
+        self.shortcut = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        identity = self.shortcut(x)
+        out = self.bn(self.conv(x))
+        out = self.relu(out)
+        out = out.add_(identity)
+        out = out.relu_()
+        out.mul_(2.0)
+        return out
+
+
+class ControlFlow(nn.Module):
+    """A data-dependent if and a loop: FX cannot trace them, TorchScript keeps
+    them as prim::If / prim::Loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.conv(x)
+        if x.sum() > 0:
+            x = self.relu(x)
+        else:
+            x = torch.tanh(x)
+        for _ in range(3):
+            x = x * 0.5
+        return x
+
+
+class Inner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return F.relu(self.norm(self.conv(x)))
+
+
+class Middle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = Inner()
+        self.blocks = nn.Sequential(Inner(), Inner())
+
+    def forward(self, x):
+        return self.blocks(self.inner(x)) + x
+
+
+class Nested(nn.Module):
+    """Custom modules inside custom modules inside a Sequential."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 1)
+        self.middle = Middle()
+        self.tail = nn.Sequential(Middle(), nn.AdaptiveAvgPool2d(1))
+
+    def forward(self, x):
+        return self.tail(self.middle(self.stem(x)))
+
+
+class Functional(nn.Module):
+    """Functional calls at the top level, no submodules on the path."""
+
+    def forward(self, x):
+        y = F.relu(x)
+        z = torch.cat([x, y], 1)
+        z = torch.flatten(z, 1)
+        m = z.mean(1, keepdim=True)
+        return torch.softmax(z - m, 1)
+
+
+class TupleOutput(nn.Module):
+    """Returns a tuple: two heads on a shared trunk."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Conv2d(3, 4, 3, padding=1)
+        self.cls = nn.Linear(4, 2)
+        self.box = nn.Linear(4, 3)
+
+    def forward(self, x) -> Tuple[torch.Tensor, torch.Tensor]:
+        f = torch.flatten(F.adaptive_avg_pool2d(self.trunk(x), 1), 1)
+        return self.cls(f), self.box(f)
+
+
+# name -> (constructor, input shape). Every model takes one image-like tensor.
+MODELS = {
+    "golden": (Golden, (1, 3, 8, 8)),
+    "called_twice": (CalledTwice, (1, 3, 16, 16)),
+    "train_eval_branch": (TrainEvalBranch, (2, 3, 16, 16)),
+    "inplace_chain": (InPlaceChain, (1, 3, 16, 16)),
+    "control_flow": (ControlFlow, (1, 3, 16, 16)),
+    "nested": (Nested, (1, 3, 16, 16)),
+    "functional": (Functional, (2, 3, 8, 8)),
+    "tuple_output": (TupleOutput, (2, 3, 16, 16)),
+}

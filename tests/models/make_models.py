@@ -1,0 +1,141 @@
+"""Makes one test model and torchvision's reference answers for it.
+
+Run by the build (tests/models/BUILD.bazel) with Debian's /usr/bin/python3, which
+has torch and torchvision; nothing it writes is committed. For --model NAME it
+writes into --out_dir:
+
+  NAME.pt              the model, scripted (torch.jit.script), in eval mode
+  NAME.input.pt        a seeded input tensor (torch.save)
+  NAME.names.json      torchvision's get_graph_node_names:
+                       {"train": [...], "eval": [...]}, or {"error": "..."}
+                       when FX cannot trace the model
+  NAME.values.pt       {node name: Tensor} from create_feature_extractor in
+                       eval mode, each value cloned right at its node, so a
+                       later in-place op cannot overwrite it
+  NAME.raw_values.pt   the same nodes as create_feature_extractor returns
+                       them, without the clones (what torchvision users get)
+"""
+import argparse
+import json
+import os
+import sys
+import warnings
+
+import torch
+import torchvision
+from torch import fx
+from torchvision.models import feature_extraction as fe
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import handwritten  # noqa: E402
+
+# How many nodes of a torchvision model get reference values. Hand-written
+# models are small: all of their tensor-valued nodes get one.
+SAMPLED_NODES = 12
+
+TORCHVISION_MODELS = {
+    "resnet18": (1, 3, 64, 64),
+    "resnet50": (1, 3, 64, 64),
+    "mobilenet_v3_small": (1, 3, 64, 64),
+    "convnext_tiny": (1, 3, 64, 64),
+}
+
+# Nodes whose reference values tests rely on, whatever the sampling picks:
+# resnet18's bn1 in the first block is overwritten by the in-place ReLU after it.
+REQUIRED_NODES = {
+    "resnet18": ["x", "layer1.0.bn1", "layer1.0.add", "fc"],
+    "mobilenet_v3_small": ["features.1.block.1", "features.1.block.2"],
+    "convnext_tiny": ["features.1.0.features_1_0_layer_scale", "features.1.0.add", "classifier.2"],
+}
+
+
+def build(name):
+    if name in TORCHVISION_MODELS:
+        model = getattr(torchvision.models, name)(weights=None)
+        return model, TORCHVISION_MODELS[name]
+    ctor, shape = handwritten.MODELS[name]
+    return ctor(), shape
+
+
+def sample_names(model, example, required):
+    tracer = fe.NodePathTracer(**fe._set_default_tracer_kwargs(None))
+    graph = tracer.trace(model)
+    module = fx.GraphModule(tracer.root, graph)
+    is_tensor = {}
+
+    class Recorder(fx.Interpreter):
+        def run_node(self, node):
+            value = super().run_node(node)
+            is_tensor[node] = isinstance(value, torch.Tensor)
+            return value
+
+    with torch.no_grad():
+        Recorder(module).run(example)
+    names = [q for n, q in tracer.node_to_qualname.items() if is_tensor.get(n)]
+    if len(names) <= SAMPLED_NODES:
+        return names
+    step = (len(names) - 1) / (SAMPLED_NODES - 1)
+    chosen = {names[round(i * step)] for i in range(SAMPLED_NODES)} | set(required)
+    return [n for n in names if n in chosen]
+
+
+def clone_outputs_at_their_nodes(extractor):
+    """Rewrites the extractor so each output is cloned right after its node."""
+    graph = extractor.graph
+    output = next(n for n in reversed(graph.nodes) if n.op == "output")
+    cloned = {}
+    for key, node in output.args[0].items():
+        with graph.inserting_after(node):
+            cloned[key] = graph.call_function(torch.clone, (node,))
+    output.args = (cloned,)
+    extractor.recompile()
+
+
+def reference_values(model, example, names, train_names):
+    # Values are taken in eval mode; train mode only needs some valid choice.
+    train_choice = [n for n in names if n in train_names] or train_names[-1:]
+    extractor = fe.create_feature_extractor(
+        model, train_return_nodes=train_choice, eval_return_nodes=names, suppress_diff_warning=True
+    ).eval()
+    with torch.no_grad():
+        raw = {k: v.clone() for k, v in extractor(example.clone()).items()}
+    clone_outputs_at_their_nodes(extractor)
+    with torch.no_grad():
+        cloned = extractor(example.clone())
+    return cloned, raw
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(handwritten.MODELS)))
+    parser.add_argument("--out_dir", required=True)
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    model, shape = build(args.model)
+    model.eval()
+    example = torch.randn(*shape)
+    out = os.path.join(args.out_dir, args.model)
+
+    torch.jit.script(model).save(out + ".pt")
+    torch.save(example, out + ".input.pt")
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            train, eval_ = fe.get_graph_node_names(model)
+        answer = {"train": train, "eval": eval_}
+        model.eval()
+        names = sample_names(model, example, REQUIRED_NODES.get(args.model, []))
+        values, raw = reference_values(model, example, names, train)
+    except Exception as e:  # FX cannot trace data-dependent control flow.
+        answer = {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+        values, raw = {}, {}
+    with open(out + ".names.json", "w") as f:
+        json.dump(answer, f, indent=1)
+    torch.save(values, out + ".values.pt")
+    torch.save(raw, out + ".raw_values.pt")
+
+
+if __name__ == "__main__":
+    main()

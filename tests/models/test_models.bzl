@@ -1,0 +1,28 @@
+"""test_model(): one scripted model and torchvision's reference answers for it.
+
+Generated at build time by make_models.py with Debian's /usr/bin/python3 (which
+has torch and torchvision), never committed. The filegroup `name` holds
+  name.pt, name.input.pt, name.names.json, name.values.pt, name.raw_values.pt
+under tests/models/ in the runfiles of whatever depends on it.
+"""
+
+_SUFFIXES = [".pt", ".input.pt", ".names.json", ".values.pt", ".raw_values.pt"]
+
+def test_model(name):
+    outs = [name + s for s in _SUFFIXES]
+    native.genrule(
+        name = name + "_gen",
+        srcs = ["handwritten.py"],
+        outs = outs,
+        tools = ["make_models.py"],
+        # HOME and the bytecode switch keep torch and Python from writing
+        # outside the sandbox; one thread keeps two concurrent genrules from
+        # fighting over 2 cores.
+        cmd = ("HOME=$$TMPDIR PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 " +
+               "/usr/bin/python3 $(location make_models.py) --model {name} --out_dir $(RULEDIR)").format(name = name),
+        message = "Scripting test model " + name,
+    )
+    native.filegroup(
+        name = name,
+        srcs = outs,
+    )
