@@ -1,0 +1,116 @@
+// The test models and torchvision's answers, as later tests will read them:
+// every model loads in C++ and runs on its input, and the reference files
+// agree with the scripted model they describe.
+#include "tests/testing/reference_models.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+namespace featx::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Keep in step with tests/models/BUILD.bazel.
+const std::vector<std::string> kModels = {
+    "resnet18", "resnet50",     "mobilenet_v3_small", "convnext_tiny", "golden",     "called_twice",
+    "train_eval_branch", "inplace_chain", "control_flow",       "nested",        "functional", "tuple_output",
+};
+
+std::vector<at::Tensor> OutputTensors(const c10::IValue& out) {
+  if (out.isTensor()) return {out.toTensor()};
+  std::vector<at::Tensor> tensors;
+  for (const c10::IValue& element : out.toTupleRef().elements()) tensors.push_back(element.toTensor());
+  return tensors;
+}
+
+class ReferenceModelTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<ReferenceModel> ref = LoadReferenceModel(GetParam());
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    ref_ = *std::move(ref);
+  }
+  ReferenceModel ref_;
+};
+
+TEST_P(ReferenceModelTest, RunsOnItsInputInEvalMode) {
+  EXPECT_FALSE(ref_.module.is_training());
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> outputs = OutputTensors(ref_.module.forward({ref_.input}));
+  ASSERT_FALSE(outputs.empty());
+  for (const at::Tensor& t : outputs) EXPECT_TRUE(t.isfinite().all().item<bool>());
+}
+
+TEST_P(ReferenceModelTest, NamesStartWithTheInputOrSayWhyNot) {
+  if (ref_.trace_error) {
+    // Only data-dependent control flow is beyond FX.
+    EXPECT_EQ(ref_.name, "control_flow");
+    EXPECT_THAT(*ref_.trace_error, HasSubstr("control flow"));
+    return;
+  }
+  ASSERT_FALSE(ref_.eval_names.empty());
+  EXPECT_EQ(ref_.train_names.front(), "x");
+  EXPECT_EQ(ref_.eval_names.front(), "x");
+}
+
+TEST_P(ReferenceModelTest, ValuesAreForEvalNodesAndStartWithTheInput) {
+  if (ref_.trace_error) return;
+  ASSERT_GE(ref_.values.size(), 4);
+  EXPECT_EQ(ref_.values.size(), ref_.raw_values.size());
+  for (const auto& item : ref_.values) {
+    EXPECT_NE(std::find(ref_.eval_names.begin(), ref_.eval_names.end(), item.key()), ref_.eval_names.end())
+        << item.key();
+  }
+  EXPECT_TRUE(ref_.values.at("x").equal(ref_.input));
+}
+
+// The scripted model and the eager model torchvision traced compute the same
+// thing: the last named node's value is the model's last output.
+TEST_P(ReferenceModelTest, LastNodeValueIsTheScriptedModelsOutput) {
+  if (ref_.trace_error) return;
+  const std::string& last = ref_.eval_names.back();
+  ASSERT_TRUE(ref_.values.contains(last)) << last;
+  torch::NoGradGuard no_grad;
+  at::Tensor output = OutputTensors(ref_.module.forward({ref_.input})).back();
+  EXPECT_TRUE(torch::allclose(output, ref_.values.at(last), /*rtol=*/1e-4, /*atol=*/1e-5)) << last;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceModelTest, ::testing::ValuesIn(kModels),
+                         [](const auto& info) { return info.param; });
+
+TEST(ReferenceModels, GoldenNamesAreTorchvisionsOwnTestCase) {
+  absl::StatusOr<ReferenceModel> ref = LoadReferenceModel("golden");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_THAT(ref->eval_names, ElementsAre("x", "submodule.add", "submodule.add_1", "submodule.relu",
+                                           "submodule.relu_1", "add", "add_1", "relu", "relu_1"));
+  EXPECT_EQ(ref->train_names, ref->eval_names);
+}
+
+TEST(ReferenceModels, TrainAndEvalNamesDifferWhereTheModelBranchesOnTraining) {
+  absl::StatusOr<ReferenceModel> ref = LoadReferenceModel("train_eval_branch");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_THAT(ref->train_names, ElementsAre("x", "conv", "mul", "add", "mean", "dropout", "head"));
+  EXPECT_THAT(ref->eval_names, ElementsAre("x", "conv", "sigmoid", "mean", "dropout", "head"));
+}
+
+// torchvision returns resnet18's layer1.0.bn1 after the in-place ReLU that
+// follows it has overwritten it; the cloned reference keeps the value at bn1.
+TEST(ReferenceModels, ClonedValueKeepsWhatTheInPlaceReluOverwrote) {
+  absl::StatusOr<ReferenceModel> ref = LoadReferenceModel("resnet18");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  const at::Tensor at_node = ref->values.at("layer1.0.bn1");
+  const at::Tensor returned = ref->raw_values.at("layer1.0.bn1");
+  EXPECT_LT(at_node.min().item<float>(), 0.0f) << "a batch norm output has negative values";
+  EXPECT_GE(returned.min().item<float>(), 0.0f) << "torchvision's value went through the ReLU";
+  EXPECT_TRUE(returned.equal(at_node.clamp_min(0)));
+}
+
+}  // namespace
+}  // namespace featx::testing

@@ -1,0 +1,65 @@
+"""Counts test cases from a `bazel test` run: prints a line per target and a
+last line "N passed, N failed".
+
+Bazel reports targets, not cases; each target's JUnit XML (written by gtest, or
+by tests/python/bazel_unittest.py) holds its cases. A target that failed to
+build, timed out or left no XML counts as one failed case.
+"""
+import argparse
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+STATUS = re.compile(
+    r"^(//\S+)\s+(?:\(cached\)\s+)?(PASSED|FAILED TO BUILD|FAILED|FLAKY|TIMEOUT|NO STATUS|INCOMPLETE|SKIPPED)\b"
+)
+
+
+def cases_in(xml_path):
+    """(passed, failed) from a JUnit XML file, or None if unreadable."""
+    try:
+        root = ET.parse(xml_path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    total = failed = 0
+    for suite in suites:
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return total - failed, failed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--log", required=True, help="bazel test's output")
+    parser.add_argument("--testlogs", default="", help="`bazel info bazel-testlogs`")
+    args = parser.parse_args()
+
+    passed = failed = 0
+    seen = 0
+    with open(args.log, errors="replace") as f:
+        for line in f:
+            m = STATUS.match(line.strip())
+            if not m:
+                continue
+            target, status = m.groups()
+            seen += 1
+            counted = None
+            if status in ("PASSED", "FAILED", "FLAKY") and args.testlogs:
+                package, name = target[2:].split(":")
+                counted = cases_in(os.path.join(args.testlogs, package, name, "test.xml"))
+            if counted is None or (status != "PASSED" and counted[1] == 0):
+                counted = (1, 0) if status == "PASSED" else (0, 1)
+            passed += counted[0]
+            failed += counted[1]
+            print(f"{target}: {status} ({counted[0]} passed, {counted[1]} failed)")
+    if seen == 0:
+        print("no test target reported a status (did the build fail before testing?)")
+        failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
