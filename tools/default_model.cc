@@ -1,7 +1,7 @@
 #include "tools/default_model.h"
 
-#include <memory>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 

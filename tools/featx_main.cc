@@ -77,21 +77,22 @@ int RunDemo() {
                  .findSchemaOrThrow("featx::tap", "")
                  .typed<at::Tensor(const at::Tensor&, c10::string_view)>();
   constexpr int kCalls = 10000;
-  const double idle_us = MedianMicros(5, [&] {
-                           for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
-                         }) /
+  const double idle_us = MedianMicros(5,
+                                      [&] {
+                                        for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
+                                      }) /
                          kCalls;
   Activations captured;
-  const double open_us = MedianMicros(5, [&] {
-                           Capture capture;
-                           for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
-                           captured = capture.Take();
-                         }) /
+  const double open_us = MedianMicros(5,
+                                      [&] {
+                                        Capture capture;
+                                        for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
+                                        captured = capture.Take();
+                                      }) /
                          kCalls;
   std::printf("featx::tap: %.3f us per call with no capture open, %.3f us with one open\n", idle_us, open_us);
-  std::printf("Captured in the last request: %zu tag(s); \"logits\" %s equals the model output: %s\n",
-              captured.size(), Shape(captured.at("logits")).c_str(),
-              captured.at("logits").equal(output) ? "yes" : "no");
+  std::printf("Captured in the last request: %zu tag(s); \"logits\" %s equals the model output: %s\n", captured.size(),
+              Shape(captured.at("logits")).c_str(), captured.at("logits").equal(output) ? "yes" : "no");
   return 0;
 }
 

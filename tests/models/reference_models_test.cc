@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 
 // Keep in step with tests/models/BUILD.bazel.
 const std::vector<std::string> kModels = {
-    "resnet18", "resnet50",     "mobilenet_v3_small", "convnext_tiny", "golden",     "called_twice",
+    "resnet18",          "resnet50",      "mobilenet_v3_small", "convnext_tiny", "golden",     "called_twice",
     "train_eval_branch", "inplace_chain", "control_flow",       "nested",        "functional", "tuple_output",
 };
 
