@@ -1,0 +1,50 @@
+// featx: tagged intermediate activations from TorchScript models, with
+// torchvision's feature_extraction node names.
+//
+// The C++ API of the plugin. Every function takes a loaded module, never
+// throws (torch's c10::Error becomes an absl::Status with the same message)
+// and never changes the module it is given unless its name says so.
+//
+//   torch::jit::Module model = torch::jit::load("resnet18.pt");
+//   absl::StatusOr<featx::NodeNames> names = featx::GetGraphNodeNames(model);
+//   if (!names.ok()) { LOG(ERROR) << names.status(); return; }
+//   for (const std::string& name : names->eval) std::cout << name << "\n";
+//   // x, conv1, bn1, relu, maxpool, layer1.0.conv1, ..., fc
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/csrc/jit/api/module.h>
+
+#include "absl/status/statusor.h"
+
+namespace featx {
+
+// How to trace a model into named nodes (torchvision's tracer_kwargs).
+struct TracerOptions {
+  // Extra leaf module classes, by bare (`MyBlock`) or qualified
+  // (`mymodels.MyBlock`) Python class name. Each must occur in the model.
+  std::vector<std::string> leaf_modules;
+  // Do not warn when train and eval names differ.
+  bool suppress_diff_warning = false;
+};
+
+// torchvision's get_graph_node_names: the node names of the model as it runs
+// in train mode and in eval mode, each in execution order.
+struct NodeNames {
+  std::vector<std::string> train;
+  std::vector<std::string> eval;
+};
+
+// Names every node of `module`'s forward as torchvision's NodePathTracer
+// would (DESIGN.md section 2). When the train and eval lists differ, warns
+// through TORCH_WARN (the host's c10::WarningHandler) with torchvision's
+// wording, unless options.suppress_diff_warning.
+//
+// Errors: InvalidArgument for a module without `forward`, or a leaf module
+// class that does not occur in the model (with the closest class names).
+[[nodiscard]] absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module,
+                                                          const TracerOptions& options = {});
+
+}  // namespace featx

@@ -1,0 +1,28 @@
+// featx::GetGraphNodeNames (plugin/featx.h).
+#include <optional>
+#include <string>
+
+#include <c10/util/Exception.h>
+
+#include "plugin/featx.h"
+#include "plugin/graph_diff_warning.h"
+#include "plugin/leaf_modules.h"
+#include "plugin/named_graph.h"
+#include "plugin/status.h"
+
+namespace featx {
+
+absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module, const TracerOptions& options) {
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(NamedGraph train, TraceNamedGraph(module, leaves, /*training=*/true));
+  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(module, leaves, /*training=*/false));
+  NodeNames names{train.Names(), eval.Names()};
+  if (!options.suppress_diff_warning) {
+    if (std::optional<std::string> message = GraphDifferenceMessage(names.train, names.eval)) {
+      TORCH_WARN(*message);
+    }
+  }
+  return names;
+}
+
+}  // namespace featx

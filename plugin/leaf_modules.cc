@@ -1,0 +1,93 @@
+#include "plugin/leaf_modules.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "plugin/did_you_mean.h"
+
+namespace featx {
+namespace {
+
+constexpr char kTorchScriptPrefix[] = "__torch__.";
+
+// FX's default: modules of torch.nn are leaves, except the Sequential it
+// traces through (ModuleList and ModuleDict are never called).
+bool IsTorchNnLeaf(const std::string& python_class) {
+  if (!absl::StartsWith(python_class, "torch.nn.") && !absl::StartsWith(python_class, "torch.ao.nn.")) return false;
+  return python_class != "torch.nn.modules.container.Sequential";
+}
+
+// torchvision's _get_leaf_modules_for_ops(): the module classes that
+// torchvision.ops exports (torchvision 0.14).
+bool IsTorchvisionOpsLeaf(const std::string& python_class) {
+  static const absl::flat_hash_set<std::string> kLeaves = {
+      "torchvision.ops.deform_conv.DeformConv2d",
+      "torchvision.ops.drop_block.DropBlock2d",
+      "torchvision.ops.drop_block.DropBlock3d",
+      "torchvision.ops.feature_pyramid_network.FeaturePyramidNetwork",
+      "torchvision.ops.misc.Conv2dNormActivation",
+      "torchvision.ops.misc.Conv3dNormActivation",
+      "torchvision.ops.misc.FrozenBatchNorm2d",
+      "torchvision.ops.misc.MLP",
+      "torchvision.ops.misc.Permute",
+      "torchvision.ops.misc.SqueezeExcitation",
+      "torchvision.ops.poolers.MultiScaleRoIAlign",
+      "torchvision.ops.ps_roi_align.PSRoIAlign",
+      "torchvision.ops.ps_roi_pool.PSRoIPool",
+      "torchvision.ops.roi_align.RoIAlign",
+      "torchvision.ops.roi_pool.RoIPool",
+      "torchvision.ops.stochastic_depth.StochasticDepth",
+  };
+  return kLeaves.contains(python_class);
+}
+
+std::string BareName(const std::string& python_class) {
+  size_t dot = python_class.rfind('.');
+  return dot == std::string::npos ? python_class : python_class.substr(dot + 1);
+}
+
+}  // namespace
+
+std::string PythonClassName(const c10::ClassType& type) {
+  std::string qualified = type.name() ? type.name()->qualifiedName() : type.str();
+  std::vector<absl::string_view> kept;
+  for (absl::string_view part : absl::StrSplit(absl::StripPrefix(qualified, kTorchScriptPrefix), '.')) {
+    if (!absl::StartsWith(part, "___torch_mangle_")) kept.push_back(part);
+  }
+  return absl::StrJoin(kept, ".");
+}
+
+absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module,
+                                                const std::vector<std::string>& user_leaves) {
+  std::vector<std::string> classes;  // every module class in the model, bare and qualified
+  for (const torch::jit::Module& m : module.modules()) {
+    const std::string python_class = PythonClassName(*m.type());
+    for (std::string name : {BareName(python_class), python_class}) {
+      if (std::find(classes.begin(), classes.end(), name) == classes.end()) classes.push_back(name);
+    }
+  }
+  LeafModules leaves;
+  for (const std::string& raw : user_leaves) {
+    std::string name(absl::StripPrefix(raw, kTorchScriptPrefix));
+    if (name.empty()) continue;
+    if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("leaf module class '", raw, "' is not a module class of this model",
+                                                     DidYouMean(name, classes)));
+    }
+    leaves.user_leaves_.insert(name);
+  }
+  return leaves;
+}
+
+bool LeafModules::IsLeaf(const c10::ClassType& type) const {
+  const std::string python_class = PythonClassName(type);
+  return IsTorchNnLeaf(python_class) || IsTorchvisionOpsLeaf(python_class) || user_leaves_.contains(python_class) ||
+         user_leaves_.contains(BareName(python_class));
+}
+
+}  // namespace featx

@@ -1,0 +1,32 @@
+// Which module a node of an inlined forward graph belongs to.
+//
+// InlineNonLeaf copies each non-leaf module's code into the caller's graph;
+// the nodes it brings keep the path of the module they came from
+// ("layer1.0"; "" for the root), which is what torchvision's NodePathTracer
+// calls the current module qualname. The path is kept in the node's Scope, so
+// it survives graph copies.
+//
+//   SetModulePath(node, "layer1.0");
+//   ModulePath(node);                      // "layer1.0"
+//   ModuleValuePath(call->input(0));       // "layer1.0.conv1" for self.layer1[0].conv1
+#pragma once
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+
+namespace featx {
+
+void SetModulePath(torch::jit::Node* node, absl::string_view path);
+
+// "" for nodes of the root module's own code.
+std::string ModulePath(const torch::jit::Node* node);
+
+// The attribute path of a module value from the graph's `self` input, by its
+// chain of prim::GetAttr nodes: `self.layer1.0` -> "layer1.0", `self` -> "".
+// nullopt when the value is not such a chain (a module chosen at run time).
+std::optional<std::string> ModuleValuePath(const torch::jit::Value* module_value);
+
+}  // namespace featx

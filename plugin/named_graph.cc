@@ -1,0 +1,33 @@
+#include "plugin/named_graph.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/status.h"
+
+namespace featx {
+
+std::vector<std::string> NamedGraph::Names() const {
+  std::vector<std::string> names;
+  names.reserve(nodes.size());
+  for (const NamedNode& n : nodes) names.push_back(n.name);
+  return names;
+}
+
+absl::StatusOr<NamedGraph> TraceNamedGraph(const torch::jit::Module& module, const LeafModules& leaves,
+                                           bool training) {
+  if (!module.find_method("forward")) {
+    return absl::InvalidArgumentError(absl::StrCat("module of class ", PythonClassName(*module.type()),
+                                                   " has no forward method; featx names the nodes of forward"));
+  }
+  return TorchCall([&] {
+    NamedGraph named;
+    named.graph = module.get_method("forward").graph()->copy();
+    InlineNonLeaf(named.graph, leaves);
+    FoldModuleAttributes(named.graph, module);
+    SpecializeTraining(named.graph, training);
+    named.nodes = NameNodes(named.graph);
+    return named;
+  });
+}
+
+}  // namespace featx

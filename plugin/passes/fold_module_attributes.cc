@@ -1,0 +1,100 @@
+// featx.fold_module_attributes: plain module attributes (bools, ints,
+// floats, strings, None, and tuples or lists of them) become the constants
+// FX sees them as at trace time, so branches on them fold away.
+//
+//   %use_res : bool = prim::GetAttr[name="use_res_connect"](%block)
+//   %y = prim::If(%use_res) ...
+// in a block whose use_res_connect is False becomes
+//   %use_res : bool = prim::Constant[value=0]()
+// `training` is left to SpecializeTraining, which chooses its value, and an
+// attribute the graph itself sets (prim::SetAttr) is left alone.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/jit_log.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "plugin/module_path.h"
+#include "plugin/passes/passes.h"
+
+namespace featx {
+namespace {
+
+namespace jit = ::torch::jit;
+
+bool IsPlainType(const c10::TypePtr& type) {
+  switch (type->kind()) {
+    case c10::TypeKind::BoolType:
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::FloatType:
+    case c10::TypeKind::StringType:
+    case c10::TypeKind::NoneType:
+      return true;
+    case c10::TypeKind::OptionalType:
+    case c10::TypeKind::ListType:
+    case c10::TypeKind::TupleType:
+      for (const c10::TypePtr& contained : type->containedTypes()) {
+        if (!IsPlainType(contained)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::optional<jit::Module> SubmoduleAt(const jit::Module& root, const std::string& path) {
+  if (path.empty()) return root;
+  jit::Module m = root;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    std::string name(part);
+    if (!m.hasattr(name)) return std::nullopt;
+    c10::IValue child = m.attr(name);
+    if (!child.isModule()) return std::nullopt;
+    m = child.toModule();
+  }
+  return m;
+}
+
+void Collect(jit::Block* block, std::vector<jit::Node*>* reads, absl::flat_hash_set<std::string>* written) {
+  for (jit::Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::GetAttr || n->kind() == c10::prim::SetAttr) {
+      std::optional<std::string> owner = ModuleValuePath(n->input(0));
+      if (owner) {
+        if (n->kind() == c10::prim::SetAttr) {
+          written->insert(absl::StrCat(*owner, "/", n->s(c10::attr::name)));
+        } else if (n->s(c10::attr::name) != "training" && IsPlainType(n->output()->type())) {
+          reads->push_back(n);
+        }
+      }
+    }
+    for (jit::Block* b : n->blocks()) Collect(b, reads, written);
+  }
+}
+
+}  // namespace
+
+void FoldModuleAttributes(std::shared_ptr<jit::Graph>& graph, const jit::Module& module) {
+  std::vector<jit::Node*> reads;
+  absl::flat_hash_set<std::string> written;
+  Collect(graph->block(), &reads, &written);
+  for (jit::Node* read : reads) {
+    const std::string owner = *ModuleValuePath(read->input(0));
+    const std::string name = read->s(c10::attr::name);
+    if (written.contains(absl::StrCat(owner, "/", name))) continue;
+    std::optional<jit::Module> holder = SubmoduleAt(module, owner);
+    if (!holder || !holder->hasattr(name)) continue;
+    jit::WithInsertPoint guard(read);
+    c10::optional<jit::Value*> constant = jit::tryInsertConstant(*graph, holder->attr(name));
+    if (!constant) continue;
+    read->output()->replaceAllUsesWith(*constant);
+    read->destroy();
+  }
+  GRAPH_DUMP("After featx FoldModuleAttributes: ", graph);
+}
+
+}  // namespace featx

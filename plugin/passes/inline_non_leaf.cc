@@ -1,0 +1,99 @@
+// featx.inline_non_leaf: FX's "trace through every module that is not a
+// leaf", done on a TorchScript graph by inlining.
+//
+//   %layer1 : __torch__...Sequential = prim::GetAttr[name="layer1"](%self)
+//   %y = prim::CallMethod[name="forward"](%layer1, %x)         # not a leaf
+// becomes layer1's code, whose own calls are visited in turn, down to
+//   %conv1 : __torch__.torch.nn.modules.conv.Conv2d = prim::GetAttr[name="conv1"](%_0)
+//   %y = prim::CallMethod[name="forward"](%conv1, %x)         # a leaf: kept
+#include <string>
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/jit_log.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+#include "absl/strings/match.h"
+#include "plugin/module_path.h"
+#include "plugin/passes/passes.h"
+
+namespace featx {
+namespace {
+
+namespace jit = ::torch::jit;
+
+// FX does not trace into these: torch.nn.functional calls are single nodes
+// through __torch_function__, and torchvision adds torchvision.ops to its
+// autowrapped modules.
+bool IsLeafFunction(const jit::Node* call) {
+  auto fn_type = call->input(0)->type()->cast<c10::FunctionType>();
+  if (!fn_type) return false;
+  const std::string name = fn_type->function()->qualname().qualifiedName();
+  return absl::StartsWith(name, "__torch__.torch.nn.functional.") ||
+         absl::StartsWith(name, "__torch__.torchvision.ops.");
+}
+
+void MarkModulePath(jit::Node* begin, jit::Node* end, const std::string& path) {
+  for (jit::Node* n = begin; n != end; n = n->next()) {
+    SetModulePath(n, path);
+    for (jit::Block* b : n->blocks()) {
+      MarkModulePath(b->nodes().front(), b->return_node(), path);
+    }
+  }
+}
+
+class NonLeafInliner {
+ public:
+  NonLeafInliner(jit::Graph& graph, const LeafModules& leaves) : self_(graph.inputs().at(0)), leaves_(leaves) {}
+
+  void Run(jit::Block* block) {
+    for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+      jit::Node* call = *it;
+      std::string callee_path;
+      jit::GraphFunction* callee = InlinableCallee(call, &callee_path);
+      if (callee == nullptr) {
+        for (jit::Block* b : call->blocks()) Run(b);
+        ++it;
+        continue;
+      }
+      jit::Node* before = call->prev();
+      jit::Node* after = call->next();
+      // The callee's own graph, not its optimized one: that one has every call
+      // inlined already, leaves included.
+      jit::inlineCallTo(call, callee, callee->graph().get());
+      MarkModulePath(before->next(), after, callee_path);
+      // Visit what was inlined: it holds the callee's own calls.
+      it = jit::graph_node_list_iterator(before->next(), jit::kNextDirection);
+    }
+  }
+
+ private:
+  // The function to inline at `call` and the module path its code runs in,
+  // or nullptr when `call` stays.
+  jit::GraphFunction* InlinableCallee(jit::Node* call, std::string* callee_path) {
+    if (call->kind() == c10::prim::CallMethod) {
+      jit::Value* module = call->input(0);
+      // The root module's own methods are always traced through, as FX
+      // traces the root whatever its class.
+      if (module != self_ && leaves_.IsLeaf(*module->type()->expect<c10::ClassType>())) return nullptr;
+      *callee_path = ModuleValuePath(module).value_or(ModulePath(call));
+    } else if (call->kind() == c10::prim::CallFunction) {
+      if (IsLeafFunction(call)) return nullptr;
+      *callee_path = ModulePath(call);
+    } else {
+      return nullptr;
+    }
+    return jit::tryToGraphFunction(call);
+  }
+
+  jit::Value* self_;
+  const LeafModules& leaves_;
+};
+
+}  // namespace
+
+void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves) {
+  NonLeafInliner(*graph, leaves).Run(graph->block());
+  GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
+}
+
+}  // namespace featx

@@ -1,0 +1,178 @@
+// featx.name_nodes: torchvision's NodePathTracer names on an inlined graph.
+//
+// What FX would record as a node, and the name torchvision gives it:
+//   graph input %x.1                          -> "x"
+//   prim::CallMethod on a leaf at layer1.0.conv1 -> "layer1.0.conv1"
+//   aten::add_ in layer1.0's code             -> "layer1.0.add"
+//   prim::CallFunction of F.relu at the root  -> "relu"
+//   prim::GetAttr of a Tensor in features.1.0 -> "features.1.0.features_1_0_layer_scale"
+// then torchvision's suffix rule (_get_node_qualname): strip a trailing
+// `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "plugin/module_path.h"
+#include "plugin/passes/passes.h"
+
+namespace featx {
+namespace {
+
+namespace jit = ::torch::jit;
+
+// Nodes FX never records: Python-level structure that runs at trace time.
+bool IsStructural(const jit::Node* n) {
+  static const absl::flat_hash_set<c10::Symbol> kStructural = {
+      c10::prim::Constant,     c10::prim::ListConstruct, c10::prim::ListUnpack,     c10::prim::TupleConstruct,
+      c10::prim::TupleUnpack,  c10::prim::DictConstruct, c10::prim::If,             c10::prim::Loop,
+      c10::prim::RaiseException, c10::prim::Uninitialized, c10::prim::unchecked_cast, c10::prim::SetAttr,
+      c10::aten::Int,          c10::aten::Float,         c10::aten::Bool,           c10::aten::ScalarImplicit,
+      c10::prim::NumToTensor,  c10::aten::warn,          c10::prim::Print,          c10::aten::__is__,
+      c10::aten::__isnot__,    c10::prim::isinstance,    c10::aten::format,         c10::prim::device,
+      c10::prim::dtype,        c10::aten::append,        c10::aten::str,            c10::prim::Enter,
+      c10::prim::Exit,         c10::aten::__not__,       c10::prim::requires_grad,  c10::aten::list,
+  };
+  return kStructural.contains(n->kind());
+}
+
+std::string StripUnderscores(absl::string_view s) {
+  while (!s.empty() && s.front() == '_') s.remove_prefix(1);
+  while (!s.empty() && s.back() == '_') s.remove_suffix(1);
+  return std::string(s);
+}
+
+// torch.fx.graph._snake_case: "pascalCase" -> "pascal_case".
+std::string SnakeCase(absl::string_view s) {
+  std::string out;
+  bool prev_lower = false;
+  for (char c : s) {
+    if (prev_lower && absl::ascii_isupper(c)) out.push_back('_');
+    out.push_back(absl::ascii_tolower(c));
+    prev_lower = absl::ascii_islower(c);
+  }
+  return out;
+}
+
+// The FX node name of a get_attr of `target` ("features.1.0.layer_scale"):
+// snake-cased, characters illegal in an identifier replaced by '_'.
+std::string GetAttrNodeName(const std::string& target) {
+  std::string name = SnakeCase(target);
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_') c = '_';
+  }
+  if (!name.empty() && absl::ascii_isdigit(name[0])) name.insert(name.begin(), '_');
+  return name;
+}
+
+std::string OpName(const jit::Node* n) {
+  if (n->kind() == c10::prim::CallFunction) {
+    auto fn_type = n->input(0)->type()->expect<c10::FunctionType>();
+    return StripUnderscores(fn_type->function()->qualname().name());
+  }
+  return StripUnderscores(n->kind().toUnqualString());
+}
+
+std::string Join(const std::string& path, absl::string_view leaf) {
+  return path.empty() ? std::string(leaf) : absl::StrCat(path, ".", leaf);
+}
+
+// `re.match(rf"{query}(_[0-9]+)?$", existing)` as torchvision writes it: the
+// dots of `query` are regex wildcards.
+bool MatchesWithSuffix(absl::string_view query, absl::string_view existing) {
+  if (existing.size() < query.size()) return false;
+  for (size_t i = 0; i < query.size(); ++i) {
+    if (query[i] != '.' && query[i] != existing[i]) return false;
+  }
+  absl::string_view rest = existing.substr(query.size());
+  if (rest.empty()) return true;
+  if (rest.size() < 2 || rest[0] != '_') return false;
+  return std::all_of(rest.begin() + 1, rest.end(), [](char c) { return absl::ascii_isdigit(c); });
+}
+
+class NodeNamer {
+ public:
+  explicit NodeNamer(std::vector<NamedNode>* out) : out_(out) {}
+
+  void Add(std::string qualname, jit::Node* node, jit::Value* value) {
+    out_->push_back({LocallyUnique(std::move(qualname)), node, value});
+  }
+
+  void NameBlock(jit::Block* block) {
+    for (jit::Node* n : block->nodes()) {
+      NameNode(n);
+      for (jit::Block* b : n->blocks()) NameBlock(b);
+    }
+  }
+
+ private:
+  // torchvision's _get_node_qualname after the qualname is built.
+  std::string LocallyUnique(std::string qualname) const {
+    // Undo what would be FX's global suffix.
+    const size_t underscore = qualname.rfind('_');
+    if (underscore != std::string::npos && underscore > 0 && underscore + 1 < qualname.size() &&
+        std::all_of(qualname.begin() + underscore + 1, qualname.end(), [](char c) { return absl::ascii_isdigit(c); })) {
+      qualname.resize(underscore);
+    }
+    for (auto it = out_->rbegin(); it != out_->rend(); ++it) {
+      if (!MatchesWithSuffix(qualname, it->name)) continue;
+      int index = 0;
+      absl::string_view postfix = absl::string_view(it->name).substr(qualname.size());
+      if (!postfix.empty() && absl::SimpleAtoi(postfix.substr(1), &index)) {
+        return absl::StrCat(qualname, "_", index + 1);
+      }
+      return absl::StrCat(qualname, "_1");
+    }
+    return qualname;
+  }
+
+  void NameNode(jit::Node* n) {
+    const std::string path = ModulePath(n);
+    jit::Value* value = n->outputs().size() == 1 ? n->output() : nullptr;
+    switch (n->kind()) {
+      case c10::prim::CallMethod: {
+        // Only leaf calls remain after InlineNonLeaf.
+        std::optional<std::string> module_path = ModuleValuePath(n->input(0));
+        Add(module_path ? *module_path : Join(path, n->s(c10::attr::name)), n, value);
+        return;
+      }
+      case c10::prim::GetAttr: {
+        if (!n->output()->type()->isSubtypeOf(*c10::TensorType::get())) return;
+        std::optional<std::string> owner = ModuleValuePath(n->input(0));
+        if (!owner) return;
+        // FX makes one get_attr node per parameter, at its first use.
+        const std::string target = Join(*owner, n->s(c10::attr::name));
+        if (!attrs_seen_.insert(target).second) return;
+        Add(Join(path, GetAttrNodeName(target)), n, value);
+        return;
+      }
+      default:
+        if (IsStructural(n)) return;
+        Add(Join(path, OpName(n)), n, value);
+    }
+  }
+
+  std::vector<NamedNode>* out_;
+  absl::flat_hash_set<std::string> attrs_seen_;
+};
+
+}  // namespace
+
+std::vector<NamedNode> NameNodes(const std::shared_ptr<jit::Graph>& graph) {
+  std::vector<NamedNode> names;
+  NodeNamer namer(&names);
+  // Forward's arguments after `self`, as FX placeholders: "x.1" -> "x".
+  for (size_t i = 1; i < graph->inputs().size(); ++i) {
+    jit::Value* input = graph->inputs()[i];
+    std::string name = input->debugNameBase();
+    namer.Add(name.empty() ? absl::StrCat("input_", i) : name, nullptr, input);
+  }
+  namer.NameBlock(graph->block());
+  return names;
+}
+
+}  // namespace featx

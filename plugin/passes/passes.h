@@ -1,0 +1,75 @@
+// featx's graph passes, one per file in this directory, in the order the
+// pipelines run them (plugin/node_names.cc). Each works on a copy of a
+// module's forward graph and never touches the module.
+//
+//   std::shared_ptr<Graph> graph = module.get_method("forward").graph()->copy();
+//   InlineNonLeaf(graph, leaves);             // featx.inline_non_leaf
+//   FoldModuleAttributes(graph, module);      // featx.fold_module_attributes
+//   SpecializeTraining(graph, /*training=*/false);  // featx.specialize_training
+//   std::vector<NamedNode> names = NameNodes(graph);  // featx.name_nodes
+//   InsertTaps(graph, {{names[3].value, names[3].name}});  // featx.insert_taps
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/ir/ir.h>
+
+#include "plugin/leaf_modules.h"
+
+namespace featx {
+
+// Inlines calls of non-leaf submodules' methods, and of TorchScript functions
+// other than torch.nn.functional and torchvision.ops ones, recursively; calls
+// of leaf modules stay single prim::CallMethod nodes. Every inlined node
+// records the path of the module whose code it is (plugin/module_path.h).
+// `graph` must be a method graph whose first input is the module.
+void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves);
+
+// Replaces reads of plain module attributes (bool, int, float, str, None, and
+// tuples, lists and optionals of them) with their values in `module`, as FX
+// sees them: Python constants at trace time. `training` and attributes the
+// graph writes (prim::SetAttr) stay reads. `module` is the graph's owner.
+void FoldModuleAttributes(std::shared_ptr<torch::jit::Graph>& graph, const torch::jit::Module& module);
+
+// The graph as it runs with every module's `training` equal to `training`:
+// reads of the attribute become constants, then constant propagation folds
+// the branches that depend on them and removes dead code. Leaf modules'
+// own code is not inlined, so their internal branches are left alone, as FX
+// leaves them.
+void SpecializeTraining(std::shared_ptr<torch::jit::Graph>& graph, bool training);
+
+// A node name and the node it names.
+struct NamedNode {
+  std::string name;
+  // The named node, or nullptr for a graph input.
+  torch::jit::Node* node = nullptr;
+  // The value the name stands for: the node's single output or the input.
+  // nullptr when the node has several outputs.
+  torch::jit::Value* value = nullptr;
+};
+
+// torchvision's NodePathTracer names for an inlined, specialized graph, in
+// execution order (nodes inside prim::If / prim::Loop blocks in place,
+// then-branch first): the forward arguments, leaf module calls by module
+// path, ops as `<module path>.<op>`, parameter reads as FX's get_attr
+// nodes, with torchvision's local `_1`, `_2` suffixes. Structural nodes
+// (constants, module attribute reads, list and tuple packing, control flow
+// nodes themselves, exceptions, casts) get no name.
+std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph);
+
+// A value to observe and the tag it is recorded under.
+struct TapPoint {
+  torch::jit::Value* value;
+  std::string tag;
+};
+
+// Routes each value through `featx::tap(value, tag)`, inserted right after
+// the value is made; every later use reads the tap's output. Values must be
+// Tensors. Taps record the tensor itself: a later in-place op changes what
+// they recorded unless a clone protects it.
+void InsertTaps(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<TapPoint>& taps);
+
+}  // namespace featx

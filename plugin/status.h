@@ -1,0 +1,66 @@
+// Status plumbing shared by featx's passes and API.
+//
+// Debian's abseil (20220623) has no status macros; these are the two every
+// Status-returning function needs. `TorchCall` runs code that may throw
+// c10::Error and turns it into a Status with the same message, which is how
+// torch errors cross featx's public boundary (DESIGN.md section 6).
+//
+//   absl::Status Load(...) {
+//     FEATX_RETURN_IF_ERROR(CheckFlags(...));
+//     FEATX_ASSIGN_OR_RETURN(torch::jit::Module m, TorchCall([&] { return torch::jit::load(path); }));
+//   }
+#pragma once
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include <c10/util/Exception.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define FEATX_RETURN_IF_ERROR(expr)                  \
+  do {                                               \
+    ::absl::Status featx_status_ = (expr);           \
+    if (!featx_status_.ok()) return featx_status_;   \
+  } while (false)
+
+#define FEATX_STATUS_CONCAT_INNER_(a, b) a##b
+#define FEATX_STATUS_CONCAT_(a, b) FEATX_STATUS_CONCAT_INNER_(a, b)
+
+#define FEATX_ASSIGN_OR_RETURN(lhs, expr) \
+  FEATX_ASSIGN_OR_RETURN_IMPL_(FEATX_STATUS_CONCAT_(featx_statusor_, __LINE__), lhs, expr)
+
+#define FEATX_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
+  auto statusor = (expr);                                 \
+  if (!statusor.ok()) return statusor.status();           \
+  lhs = *std::move(statusor)
+
+namespace featx {
+
+// Runs `fn`; a c10::Error (or any std::exception) becomes an error Status
+// with its message and no C++ backtrace. `fn` returns void, a value, a
+// Status or a StatusOr.
+template <typename Fn>
+auto TorchCall(Fn&& fn) {
+  using R = std::invoke_result_t<Fn>;
+  using Result = std::conditional_t<std::is_void_v<R>, absl::Status,
+                                    std::conditional_t<std::is_same_v<R, absl::Status>, absl::Status,
+                                                       std::conditional_t<std::is_convertible_v<absl::Status, R>, R,
+                                                                          absl::StatusOr<R>>>>;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      return Result(absl::OkStatus());
+    } else {
+      return Result(fn());
+    }
+  } catch (const c10::Error& e) {
+    return Result(absl::InvalidArgumentError(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return Result(absl::InternalError(e.what()));
+  }
+}
+
+}  // namespace featx

@@ -1,0 +1,15 @@
+// The subcommands of `featx` (DESIGN.md section 7). Each reads its flags,
+// prints its result to stdout and returns a Status; main prints errors.
+#pragma once
+
+#include "absl/status/status.h"
+
+namespace featx::cli {
+
+// featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
+[[nodiscard]] absl::Status RunNames();
+
+// featx demo: the main job on the embedded default model.
+[[nodiscard]] absl::Status RunDemo();
+
+}  // namespace featx::cli

@@ -1,0 +1,59 @@
+// featx names: torchvision's get_graph_node_names for a TorchScript model.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/featx.h"
+#include "plugin/flags.h"
+#include "plugin/leaf_modules.h"
+#include "plugin/named_graph.h"
+#include "plugin/status.h"
+#include "tools/cli/cli_flags.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/model_io.h"
+#include "tools/cli/names_format.h"
+#include "tools/cli/node_shapes.h"
+
+namespace featx::cli {
+
+absl::Status RunNames() {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json" && format != "dot") {
+    return absl::InvalidArgumentError(absl::StrCat("--format=", format, " is not one of text, json, dot"));
+  }
+  const bool shapes = absl::GetFlag(FLAGS_shapes);
+  if (shapes && absl::GetFlag(FLAGS_input).empty()) {
+    return absl::InvalidArgumentError("--shapes runs the model: give it an input with --input=X.pt");
+  }
+  if (shapes && format != "text") return absl::InvalidArgumentError("--shapes prints text; drop --format");
+
+  FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
+  const TracerOptions options = TracerOptionsFromFlags();
+  FEATX_ASSIGN_OR_RETURN(NodeNames names, GetGraphNodeNames(module, options));
+
+  if (format == "json") {
+    std::fputs(NamesAsJson(names).c_str(), stdout);
+    return absl::OkStatus();
+  }
+  if (format == "text" && !shapes) {
+    std::fputs(NamesAsText(names).c_str(), stdout);
+    return absl::OkStatus();
+  }
+  // dot and shapes work on the eval graph itself.
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(module, leaves, /*training=*/false));
+  if (format == "dot") {
+    std::fputs(NamedGraphAsDot(eval).c_str(), stdout);
+    return absl::OkStatus();
+  }
+  FEATX_ASSIGN_OR_RETURN(at::Tensor input, LoadTensor(absl::GetFlag(FLAGS_input)));
+  const std::vector<std::string> eval_names = eval.Names();
+  FEATX_ASSIGN_OR_RETURN(std::vector<std::string> details, EvalNodeShapes(module, std::move(eval), input));
+  std::fputs(NamesWithDetails(eval_names, details).c_str(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace featx::cli
