@@ -23,7 +23,9 @@ bool IsTorchNnLeaf(const std::string& python_class) {
 }
 
 // torchvision's _get_leaf_modules_for_ops(): the module classes that
-// torchvision.ops exports (torchvision 0.14).
+// torchvision.ops exports (torchvision 0.14), and torchvision's own
+// subclasses of them, which FX's isinstance test also makes leaves but whose
+// base class TorchScript does not keep.
 bool IsTorchvisionOpsLeaf(const std::string& python_class) {
   static const absl::flat_hash_set<std::string> kLeaves = {
       "torchvision.ops.deform_conv.DeformConv2d",
@@ -42,6 +44,10 @@ bool IsTorchvisionOpsLeaf(const std::string& python_class) {
       "torchvision.ops.roi_align.RoIAlign",
       "torchvision.ops.roi_pool.RoIPool",
       "torchvision.ops.stochastic_depth.StochasticDepth",
+      // Subclasses, found by walking torchvision.models with issubclass.
+      "torchvision.models.quantization.mobilenetv3.QuantizableSqueezeExcitation",
+      "torchvision.models.regnet.SimpleStemIN",
+      "torchvision.models.vision_transformer.MLPBlock",
   };
   return kLeaves.contains(python_class);
 }

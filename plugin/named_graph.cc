@@ -21,11 +21,15 @@ absl::StatusOr<NamedGraph> TraceNamedGraph(const torch::jit::Module& module, con
   }
   return TorchCall([&] {
     NamedGraph named;
-    named.graph = module.get_method("forward").graph()->copy();
+    torch::jit::Method forward = module.get_method("forward");
+    std::vector<std::string> input_names;
+    for (const c10::Argument& arg : forward.function().getSchema().arguments()) input_names.push_back(arg.name());
+    input_names.erase(input_names.begin());  // self
+    named.graph = forward.graph()->copy();
     InlineNonLeaf(named.graph, leaves);
     FoldModuleAttributes(named.graph, module);
     SpecializeTraining(named.graph, training);
-    named.nodes = NameNodes(named.graph);
+    named.nodes = NameNodes(named.graph, input_names);
     return named;
   });
 }

@@ -12,6 +12,7 @@
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
@@ -22,14 +23,24 @@ namespace {
 namespace jit = ::torch::jit;
 
 // FX does not trace into these: torch.nn.functional calls are single nodes
-// through __torch_function__, and torchvision adds torchvision.ops to its
-// autowrapped modules.
+// through __torch_function__, torchvision adds torchvision.ops to its
+// autowrapped modules, and torchvision's models torch.fx.wrap a few of their
+// own functions (torchvision 0.14).
 bool IsLeafFunction(const jit::Node* call) {
+  static const absl::flat_hash_set<std::string> kWrapped = {
+      "__torch__.torchvision.models.swin_transformer._patch_merging_pad",
+      "__torch__.torchvision.models.swin_transformer._get_relative_position_bias",
+      "__torch__.torchvision.models.swin_transformer.shifted_window_attention",
+      "__torch__.torchvision.models.video.mvit._unsqueeze",
+      "__torch__.torchvision.models.video.mvit._squeeze",
+      "__torch__.torchvision.models.video.mvit._add_rel_pos",
+      "__torch__.torchvision.models.video.mvit._add_shortcut",
+  };
   auto fn_type = call->input(0)->type()->cast<c10::FunctionType>();
   if (!fn_type) return false;
   const std::string name = fn_type->function()->qualname().qualifiedName();
   return absl::StartsWith(name, "__torch__.torch.nn.functional.") ||
-         absl::StartsWith(name, "__torch__.torchvision.ops.");
+         absl::StartsWith(name, "__torch__.torchvision.ops.") || kWrapped.contains(name);
 }
 
 void MarkModulePath(jit::Node* begin, jit::Node* end, const std::string& path) {
@@ -57,6 +68,8 @@ class NonLeafInliner {
       }
       jit::Node* before = call->prev();
       jit::Node* after = call->next();
+      // A function call's first input is the function itself.
+      if (call->kind() == c10::prim::CallFunction) call->removeInput(0);
       // The callee's own graph, not its optimized one: that one has every call
       // inlined already, leaves included.
       jit::inlineCallTo(call, callee, callee->graph().get());

@@ -9,14 +9,15 @@
 // then torchvision's suffix rule (_get_node_qualname): strip a trailing
 // `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "plugin/fx_node_name.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
 
@@ -36,45 +37,14 @@ bool IsStructural(const jit::Node* n) {
       c10::aten::__isnot__,    c10::prim::isinstance,    c10::aten::format,         c10::prim::device,
       c10::prim::dtype,        c10::aten::append,        c10::aten::str,            c10::prim::Enter,
       c10::prim::Exit,         c10::aten::__not__,       c10::prim::requires_grad,  c10::aten::list,
+      // Loop bookkeeping TorchScript emits for `for i in range(n)`.
+      c10::aten::__range_length, c10::aten::__derive_index,
   };
   return kStructural.contains(n->kind());
 }
 
-std::string StripUnderscores(absl::string_view s) {
-  while (!s.empty() && s.front() == '_') s.remove_prefix(1);
-  while (!s.empty() && s.back() == '_') s.remove_suffix(1);
-  return std::string(s);
-}
-
-// torch.fx.graph._snake_case: "pascalCase" -> "pascal_case".
-std::string SnakeCase(absl::string_view s) {
-  std::string out;
-  bool prev_lower = false;
-  for (char c : s) {
-    if (prev_lower && absl::ascii_isupper(c)) out.push_back('_');
-    out.push_back(absl::ascii_tolower(c));
-    prev_lower = absl::ascii_islower(c);
-  }
-  return out;
-}
-
-// The FX node name of a get_attr of `target` ("features.1.0.layer_scale"):
-// snake-cased, characters illegal in an identifier replaced by '_'.
-std::string GetAttrNodeName(const std::string& target) {
-  std::string name = SnakeCase(target);
-  for (char& c : name) {
-    if (!absl::ascii_isalnum(c) && c != '_') c = '_';
-  }
-  if (!name.empty() && absl::ascii_isdigit(name[0])) name.insert(name.begin(), '_');
-  return name;
-}
-
 std::string OpName(const jit::Node* n) {
-  if (n->kind() == c10::prim::CallFunction) {
-    auto fn_type = n->input(0)->type()->expect<c10::FunctionType>();
-    return StripUnderscores(fn_type->function()->qualname().name());
-  }
-  return StripUnderscores(n->kind().toUnqualString());
+  return n->kind() == c10::prim::CallFunction ? FxFunctionName(n) : FxOpName(n);
 }
 
 std::string Join(const std::string& path, absl::string_view leaf) {
@@ -141,13 +111,21 @@ class NodeNamer {
         return;
       }
       case c10::prim::GetAttr: {
-        if (!n->output()->type()->isSubtypeOf(*c10::TensorType::get())) return;
+        // FX names parameter reads (Tracer.getattr makes a proxy); a buffer
+        // becomes a get_attr node only where an op takes it as an argument,
+        // which torchvision's NodePathTracer does not record.
+        auto owner_type = n->input(0)->type()->cast<c10::ClassType>();
+        const std::string& attr = n->s(c10::attr::name);
+        if (!owner_type || !owner_type->hasAttribute(attr) ||
+            !owner_type->is_parameter(owner_type->getAttributeSlot(attr))) {
+          return;
+        }
         std::optional<std::string> owner = ModuleValuePath(n->input(0));
         if (!owner) return;
         // FX makes one get_attr node per parameter, at its first use.
-        const std::string target = Join(*owner, n->s(c10::attr::name));
+        const std::string target = Join(*owner, attr);
         if (!attrs_seen_.insert(target).second) return;
-        Add(Join(path, GetAttrNodeName(target)), n, value);
+        Add(Join(path, FxGetAttrName(target)), n, value);
         return;
       }
       default:
@@ -162,13 +140,14 @@ class NodeNamer {
 
 }  // namespace
 
-std::vector<NamedNode> NameNodes(const std::shared_ptr<jit::Graph>& graph) {
+std::vector<NamedNode> NameNodes(const std::shared_ptr<jit::Graph>& graph,
+                                 const std::vector<std::string>& input_names) {
   std::vector<NamedNode> names;
   NodeNamer namer(&names);
-  // Forward's arguments after `self`, as FX placeholders: "x.1" -> "x".
+  // Forward's arguments after `self`, as FX's placeholders.
   for (size_t i = 1; i < graph->inputs().size(); ++i) {
     jit::Value* input = graph->inputs()[i];
-    std::string name = input->debugNameBase();
+    std::string name = i - 1 < input_names.size() ? input_names[i - 1] : input->debugNameBase();
     namer.Add(name.empty() ? absl::StrCat("input_", i) : name, nullptr, input);
   }
   namer.NameBlock(graph->block());

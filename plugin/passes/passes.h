@@ -6,7 +6,7 @@
 //   InlineNonLeaf(graph, leaves);             // featx.inline_non_leaf
 //   FoldModuleAttributes(graph, module);      // featx.fold_module_attributes
 //   SpecializeTraining(graph, /*training=*/false);  // featx.specialize_training
-//   std::vector<NamedNode> names = NameNodes(graph);  // featx.name_nodes
+//   std::vector<NamedNode> names = NameNodes(graph, {"x"});  // featx.name_nodes
 //   InsertTaps(graph, {{names[3].value, names[3].name}});  // featx.insert_taps
 #pragma once
 
@@ -58,7 +58,10 @@ struct NamedNode {
 // nodes, with torchvision's local `_1`, `_2` suffixes. Structural nodes
 // (constants, module attribute reads, list and tuple packing, control flow
 // nodes themselves, exceptions, casts) get no name.
-std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph);
+// `input_names` are forward's argument names after `self` (its schema's:
+// inlining may rename the graph's values).
+std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph,
+                                 const std::vector<std::string>& input_names);
 
 // A value to observe and the tag it is recorded under.
 struct TapPoint {

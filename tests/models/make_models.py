@@ -35,6 +35,17 @@ SAMPLED_NODES = 12
 
 TORCHVISION_MODELS = {
     "resnet18": (1, 3, 64, 64),
+    "squeezenet1_0": (1, 3, 64, 64),
+    "shufflenet_v2_x0_5": (1, 3, 64, 64),
+    "densenet121": (1, 3, 64, 64),
+    "efficientnet_b0": (1, 3, 64, 64),
+    "mnasnet0_5": (1, 3, 64, 64),
+    "regnet_x_400mf": (1, 3, 64, 64),
+    "googlenet": (1, 3, 64, 64),
+    "mobilenet_v2": (1, 3, 64, 64),
+    "swin_t": (1, 3, 64, 64),
+    "vit_b_16": (1, 3, 224, 224),
+    "inception_v3": (1, 3, 80, 80),
     "resnet50": (1, 3, 64, 64),
     "mobilenet_v3_small": (1, 3, 64, 64),
     "convnext_tiny": (1, 3, 64, 64),
