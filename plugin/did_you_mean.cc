@@ -34,7 +34,8 @@ std::vector<std::string> ClosestNames(absl::string_view query, const std::vector
   for (size_t i = 0; i < candidates.size(); ++i) {
     const std::string& c = candidates[i];
     size_t score = EditDistance(query, c);
-    if (!query.empty() && (absl::StrContains(c, query) || absl::StrContains(query, c))) score = std::min<size_t>(score, 1);
+    if (!query.empty() && (absl::StrContains(c, query) || absl::StrContains(query, c)))
+      score = std::min<size_t>(score, 1);
     if (score <= limit) scored.emplace_back(score, i);
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

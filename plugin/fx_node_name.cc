@@ -9,8 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace featx {
 namespace {
@@ -43,23 +43,37 @@ bool IsDottedName(absl::string_view s) {
 // The original Python source of a node, if the model kept it. A loaded
 // model's own ranges point into the code torch.jit.save printed
 // (code/__torch__/...), which always spells in-place ops as torch.add_(...).
-std::optional<std::string> OriginalSource(const jit::Node* node) {
+// Where a node's source range points.
+enum class SourceKind { kNone, kPython, kTensorProperty };
+
+struct OriginalSource {
+  SourceKind kind = SourceKind::kNone;
+  std::string text;
+};
+
+OriginalSource FindOriginalSource(const jit::Node* node) {
   jit::SourceRange range = node->sourceRange();
   if (c10::optional<jit::SourceRange> original = range.findSourceRangeThatGenerated()) {
     range = *original;
   } else if (range.source() && range.source()->filename() &&
              absl::StartsWith(*range.source()->filename(), "code/__torch__")) {
-    return std::nullopt;
+    return {};
   }
-  if (!range.source() || range.size() == 0) return std::nullopt;
-  return std::string(absl::StripAsciiWhitespace(range.text().str()));
+  if (!range.source() || range.size() == 0) return {};
+  const std::string whole = range.source()->text_str().str();
+  // A graph written in IR (torch::jit::parseIR) has ranges into the IR.
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(whole), "graph(")) return {};
+  // `x.shape`, `x.T`, ...: TorchScript compiles tensor properties from its
+  // own builtin source, whose ranges the nodes keep.
+  if (absl::StrContains(whole, "def shape(a : Tensor) -> List[int]:")) return {SourceKind::kTensorProperty, ""};
+  return {SourceKind::kPython, std::string(absl::StripAsciiWhitespace(range.text().str()))};
 }
 
 // Tensor attributes FX records as getattr nodes (TorchScript: aten::size for
 // `.shape`, aten::numpy_T for `.T`, ...).
 bool IsTensorAttribute(absl::string_view name) {
   static const absl::flat_hash_set<absl::string_view> kAttributes = {"shape", "T",    "mT",   "H",    "mH",
-                                                                      "data",  "ndim", "real", "imag", "grad"};
+                                                                     "data",  "ndim", "real", "imag", "grad"};
   return kAttributes.contains(name);
 }
 
@@ -68,12 +82,29 @@ bool IsTensorAttribute(absl::string_view name) {
 // operator.add) and names the node after it.
 std::string OperatorName(absl::string_view op) {
   static const absl::flat_hash_map<absl::string_view, absl::string_view> kOperators = {
-      {"add", "add"},       {"sub", "sub"},           {"rsub", "sub"},     {"mul", "mul"},
-      {"div", "truediv"},   {"floordiv", "floordiv"}, {"floor_divide", "floordiv"},
-      {"remainder", "mod"}, {"pow", "pow"},           {"matmul", "matmul"}, {"neg", "neg"},
-      {"and", "and_"},      {"bitwise_and", "and_"},  {"or", "or_"},        {"bitwise_or", "or_"},
-      {"xor", "xor"},       {"bitwise_xor", "xor"},   {"lshift", "lshift"}, {"rshift", "rshift"},
-      {"bitwise_not", "invert"}, {"select", "getitem"}, {"slice", "getitem"}, {"index", "getitem"},
+      {"add", "add"},
+      {"sub", "sub"},
+      {"rsub", "sub"},
+      {"mul", "mul"},
+      {"div", "truediv"},
+      {"floordiv", "floordiv"},
+      {"floor_divide", "floordiv"},
+      {"remainder", "mod"},
+      {"pow", "pow"},
+      {"matmul", "matmul"},
+      {"neg", "neg"},
+      {"and", "and_"},
+      {"bitwise_and", "and_"},
+      {"or", "or_"},
+      {"bitwise_or", "or_"},
+      {"xor", "xor"},
+      {"bitwise_xor", "xor"},
+      {"lshift", "lshift"},
+      {"rshift", "rshift"},
+      {"bitwise_not", "invert"},
+      {"select", "getitem"},
+      {"slice", "getitem"},
+      {"index", "getitem"},
       {"getitem", "getitem"},
   };
   auto it = kOperators.find(op);
@@ -117,10 +148,11 @@ std::string OpNameWithoutUnderscores(const jit::Node* node) {
 
 std::string FxOpName(const jit::Node* node) {
   const std::string op = OpNameWithoutUnderscores(node);
-  std::optional<std::string> source = OriginalSource(node);
-  if (!source) return op;
-  if (IsDottedName(*source)) {
-    absl::string_view last = *source;
+  const OriginalSource source = FindOriginalSource(node);
+  if (source.kind == SourceKind::kNone) return op;
+  if (source.kind == SourceKind::kTensorProperty) return "getattr";
+  if (IsDottedName(source.text)) {
+    absl::string_view last = source.text;
     if (size_t dot = last.rfind('.'); dot != absl::string_view::npos) last.remove_prefix(dot + 1);
     if (IsTensorAttribute(last)) return "getattr";
     // A method or function name: FX keeps it, trailing underscore and all,

@@ -82,8 +82,8 @@ absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module
     std::string name(absl::StripPrefix(raw, kTorchScriptPrefix));
     if (name.empty()) continue;
     if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("leaf module class '", raw, "' is not a module class of this model",
-                                                     DidYouMean(name, classes)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("leaf module class '", raw, "' is not a module class of this model", DidYouMean(name, classes)));
     }
     leaves.user_leaves_.insert(name);
   }

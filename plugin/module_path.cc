@@ -25,8 +25,8 @@ std::string ModulePath(const jit::Node* node) {
 }
 
 std::optional<std::string> ModuleValuePath(const jit::Value* module_value) {
-  const jit::Value* self = module_value->owningGraph()->inputs().empty() ? nullptr
-                                                                        : module_value->owningGraph()->inputs()[0];
+  const jit::Value* self =
+      module_value->owningGraph()->inputs().empty() ? nullptr : module_value->owningGraph()->inputs()[0];
   std::vector<std::string> parts;
   const jit::Value* v = module_value;
   while (v != self) {

@@ -13,8 +13,7 @@ std::vector<std::string> NamedGraph::Names() const {
   return names;
 }
 
-absl::StatusOr<NamedGraph> TraceNamedGraph(const torch::jit::Module& module, const LeafModules& leaves,
-                                           bool training) {
+absl::StatusOr<NamedGraph> TraceNamedGraph(const torch::jit::Module& module, const LeafModules& leaves, bool training) {
   if (!module.find_method("forward")) {
     return absl::InvalidArgumentError(absl::StrCat("module of class ", PythonClassName(*module.type()),
                                                    " has no forward method; featx names the nodes of forward"));

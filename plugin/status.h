@@ -20,10 +20,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define FEATX_RETURN_IF_ERROR(expr)                  \
-  do {                                               \
-    ::absl::Status featx_status_ = (expr);           \
-    if (!featx_status_.ok()) return featx_status_;   \
+#define FEATX_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status featx_status_ = (expr);         \
+    if (!featx_status_.ok()) return featx_status_; \
   } while (false)
 
 #define FEATX_STATUS_CONCAT_INNER_(a, b) a##b
@@ -45,10 +45,10 @@ namespace featx {
 template <typename Fn>
 auto TorchCall(Fn&& fn) {
   using R = std::invoke_result_t<Fn>;
-  using Result = std::conditional_t<std::is_void_v<R>, absl::Status,
-                                    std::conditional_t<std::is_same_v<R, absl::Status>, absl::Status,
-                                                       std::conditional_t<std::is_convertible_v<absl::Status, R>, R,
-                                                                          absl::StatusOr<R>>>>;
+  using Result = std::conditional_t<
+      std::is_void_v<R>, absl::Status,
+      std::conditional_t<std::is_same_v<R, absl::Status>, absl::Status,
+                         std::conditional_t<std::is_convertible_v<absl::Status, R>, R, absl::StatusOr<R>>>>;
   try {
     if constexpr (std::is_void_v<R>) {
       fn();

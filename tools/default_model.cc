@@ -89,24 +89,24 @@ def forward(self, input: Tensor) -> Tensor:
     m.register_module("relu", ReLU());
     m.register_module("conv2", Conv2d(out, out, 3, 1));
     m.register_module("bn2", BatchNorm2d(out));
-    std::string identity = "x";
+    std::string downsample;
     if (stride != 1 || in != out) {
       m.register_module("downsample", Sequential({Conv2d(in, out, 1, stride), BatchNorm2d(out)}));
-      identity = "self.downsample.forward(x)";
+      downsample = "    identity = self.downsample.forward(x)\n";
     }
     m.define(absl::Substitute(R"(
 def forward(self, x: Tensor) -> Tensor:
-    identity = $0
+    identity = x
     out = self.conv1.forward(x)
     out = self.bn1.forward(out)
     out = self.relu.forward(out)
     out = self.conv2.forward(out)
     out = self.bn2.forward(out)
-    out += identity
+$0    out += identity
     out = self.relu.forward(out)
     return out
 )",
-                              identity));
+                              downsample));
     return m;
   }
 

@@ -26,3 +26,14 @@ def test_model(name):
         name = name,
         srcs = outs,
     )
+
+def model_without_source(name):
+    """name_nosource.pt: model `name` with its debug files removed."""
+    native.genrule(
+        name = name + "_nosource",
+        srcs = [name + ".pt"],
+        outs = [name + "_nosource.pt"],
+        tools = ["strip_source.py"],
+        cmd = "PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 $(location strip_source.py) $< $@",
+        message = "Stripping the source of test model " + name,
+    )

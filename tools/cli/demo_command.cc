@@ -71,18 +71,21 @@ absl::Status ShowTapCost(torch::jit::Module& model, const at::Tensor& input) {
                  .findSchemaOrThrow("featx::tap", "")
                  .typed<at::Tensor(const at::Tensor&, c10::string_view)>();
   constexpr int kCalls = 10000;
-  const double idle_us = MedianMicros(5, [&] {
-                           for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
-                         }) /
+  const double idle_us = MedianMicros(5,
+                                      [&] {
+                                        for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
+                                      }) /
                          kCalls;
-  const double open_us = MedianMicros(5, [&] {
-                           Capture capture;
-                           for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
-                         }) /
+  const double open_us = MedianMicros(5,
+                                      [&] {
+                                        Capture capture;
+                                        for (int i = 0; i < kCalls; ++i) tap.call(output, "logits");
+                                      }) /
                          kCalls;
-  std::printf("\n2. One request: output %s in %.0f us. featx::tap costs %.3f us with no capture open, %.3f us "
-              "with one open.\n",
-              Shape(output).c_str(), forward_us, idle_us, open_us);
+  std::printf(
+      "\n2. One request: output %s in %.0f us. featx::tap costs %.3f us with no capture open, %.3f us "
+      "with one open.\n",
+      Shape(output).c_str(), forward_us, idle_us, open_us);
   return absl::OkStatus();
 }
 

@@ -32,11 +32,11 @@ absl::StatusOr<torch::jit::Module> LoadModel(const std::string& path) {
   FEATX_RETURN_IF_ERROR(CheckReadable("model", path));
   absl::StatusOr<torch::jit::Module> module = TorchCall([&] { return torch::jit::load(path, at::kCPU); });
   if (!module.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", path,
-        "' is not a TorchScript archive; featx reads models saved with torch.jit.save or "
-        "torch.jit.script(model).save (a state_dict from torch.save has no code to rewrite). torch said: ",
-        module.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path,
+                     "' is not a TorchScript archive; featx reads models saved with torch.jit.save or "
+                     "torch.jit.script(model).save (a state_dict from torch.save has no code to rewrite). torch said: ",
+                     module.status().message()));
   }
   return module;
 }
@@ -47,12 +47,12 @@ absl::StatusOr<at::Tensor> LoadTensor(const std::string& path) {
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   absl::StatusOr<c10::IValue> value = TorchCall([&] { return torch::pickle_load(bytes); });
   if (!value.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is not a tensor saved with torch.save: ",
-                                                   value.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not a tensor saved with torch.save: ", value.status().message()));
   }
   if (!value->isTensor()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' holds a ", value->tagKind(), ", not a tensor; save the input with torch.save(x, ...)"));
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' holds a ", value->tagKind(),
+                                                   ", not a tensor; save the input with torch.save(x, ...)"));
   }
   return value->toTensor();
 }

@@ -21,6 +21,6 @@ namespace featx::cli {
 // a TorchScript type for non-tensors ("int[]"), or "not run" for a node in a
 // branch that did not execute. `graph` is consumed (taps are inserted).
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> EvalNodeShapes(const torch::jit::Module& module,
-                                                                     NamedGraph graph, const at::Tensor& input);
+                                                                      NamedGraph graph, const at::Tensor& input);
 
 }  // namespace featx::cli
