@@ -1,6 +1,8 @@
 #include "plugin/fx_node_name.h"
 
+#include <algorithm>
 #include <optional>
+#include <string>
 
 #include <torch/csrc/jit/frontend/source_range.h>
 
@@ -60,12 +62,17 @@ OriginalSource FindOriginalSource(const jit::Node* node) {
     return {};
   }
   if (!range.source() || range.size() == 0) return {};
-  const std::string whole = range.source()->text_str().str();
+  // Look at the whole source only where it is cheap: a model's source can be
+  // long, and this runs for every node.
+  const jit::StringCordView& whole = range.source()->text_str();
+  const std::string head = whole.substr(0, std::min<size_t>(whole.size(), 64)).str();
   // A graph written in IR (torch::jit::parseIR) has ranges into the IR.
-  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(whole), "graph(")) return {};
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(head), "graph(")) return {};
   // `x.shape`, `x.T`, ...: TorchScript compiles tensor properties from its
-  // own builtin source, whose ranges the nodes keep.
-  if (absl::StrContains(whole, "def shape(a : Tensor) -> List[int]:")) return {SourceKind::kTensorProperty, ""};
+  // own short builtin source, whose ranges the nodes keep.
+  if (whole.size() < 2048 && absl::StrContains(whole.str(), "def shape(a : Tensor) -> List[int]:")) {
+    return {SourceKind::kTensorProperty, ""};
+  }
   return {SourceKind::kPython, std::string(absl::StripAsciiWhitespace(range.text().str()))};
 }
 

@@ -14,9 +14,8 @@ namespace featx {
 
 absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module, const TracerOptions& options) {
   FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
-  FEATX_ASSIGN_OR_RETURN(NamedGraph train, TraceNamedGraph(module, leaves, /*training=*/true));
-  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(module, leaves, /*training=*/false));
-  NodeNames names{train.Names(), eval.Names()};
+  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
+  NodeNames names{graphs.train.Names(), graphs.eval.Names()};
   if (!options.suppress_diff_warning) {
     if (std::optional<std::string> message = GraphDifferenceMessage(names.train, names.eval)) {
       TORCH_WARN(*message);

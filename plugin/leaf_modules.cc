@@ -70,17 +70,20 @@ std::string PythonClassName(const c10::ClassType& type) {
 
 absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module,
                                                 const std::vector<std::string>& user_leaves) {
-  std::vector<std::string> classes;  // every module class in the model, bare and qualified
-  for (const torch::jit::Module& m : module.modules()) {
-    const std::string python_class = PythonClassName(*m.type());
-    for (std::string name : {BareName(python_class), python_class}) {
-      if (std::find(classes.begin(), classes.end(), name) == classes.end()) classes.push_back(name);
-    }
-  }
   LeafModules leaves;
+  std::vector<std::string> classes;  // the model's module classes, bare and qualified; made on first need
   for (const std::string& raw : user_leaves) {
     std::string name(absl::StripPrefix(raw, kTorchScriptPrefix));
     if (name.empty()) continue;
+    if (classes.empty()) {
+      absl::flat_hash_set<std::string> seen;
+      for (const torch::jit::Module& m : module.modules()) {
+        const std::string python_class = PythonClassName(*m.type());
+        for (std::string candidate : {BareName(python_class), python_class}) {
+          if (seen.insert(candidate).second) classes.push_back(candidate);
+        }
+      }
+    }
     if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("leaf module class '", raw, "' is not a module class of this model", DidYouMean(name, classes)));

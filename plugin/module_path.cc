@@ -9,13 +9,12 @@ namespace featx {
 
 namespace jit = ::torch::jit;
 
-void SetModulePath(jit::Node* node, absl::string_view path) {
-  if (path.empty()) {
-    node->setScope(c10::make_intrusive<jit::Scope>());
-    return;
-  }
-  node->setScope(c10::make_intrusive<jit::Scope>()->push(c10::Symbol::scope(std::string(path))));
+jit::ScopePtr ModulePathScope(absl::string_view path) {
+  jit::ScopePtr root = c10::make_intrusive<jit::Scope>();
+  return path.empty() ? root : root->push(c10::Symbol::scope(std::string(path)));
 }
+
+void SetModulePath(jit::Node* node, absl::string_view path) { node->setScope(ModulePathScope(path)); }
 
 std::string ModulePath(const jit::Node* node) {
   // Node::scope() is not const-qualified in libtorch 1.13.

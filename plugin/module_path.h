@@ -21,6 +21,9 @@ namespace featx {
 
 void SetModulePath(torch::jit::Node* node, absl::string_view path);
 
+// The scope SetModulePath gives a node; one can be shared by many nodes.
+torch::jit::ScopePtr ModulePathScope(absl::string_view path);
+
 // "" for nodes of the root module's own code.
 std::string ModulePath(const torch::jit::Node* node);
 

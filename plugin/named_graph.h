@@ -32,4 +32,16 @@ struct NamedGraph {
 [[nodiscard]] absl::StatusOr<NamedGraph> TraceNamedGraph(const torch::jit::Module& module, const LeafModules& leaves,
                                                          bool training);
 
+struct TrainAndEval {
+  NamedGraph train;
+  // The same graph as `train` when the model reads `training` only inside
+  // leaf modules, so the two modes cannot differ.
+  NamedGraph eval;
+};
+
+// Both modes, inlining once: what get_graph_node_names and a dual
+// train/eval rewrite need.
+[[nodiscard]] absl::StatusOr<TrainAndEval> TraceTrainAndEval(const torch::jit::Module& module,
+                                                             const LeafModules& leaves);
+
 }  // namespace featx

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/util/Exception.h>
+
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
@@ -30,6 +32,15 @@ commands:
 
 Run `featx --helpfull` for every flag.)";
 
+// The command line is a host like any other: torch's warnings (featx's
+// train/eval difference among them) go through its own handler.
+class StderrWarningHandler : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation& /*where*/, const std::string& msg, bool /*verbatim*/) override {
+    std::fprintf(stderr, "featx: warning: %s\n", msg.c_str());
+  }
+};
+
 absl::Status Run(const std::string& command) {
   if (command == "names") return featx::cli::RunNames();
   if (command == "demo") return featx::cli::RunDemo();
@@ -51,6 +62,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "featx: unexpected argument '%s'; flags are written --name=value\n", args[2]);
     return 2;
   }
+  StderrWarningHandler warnings;
+  c10::Warning::WarningHandlerGuard guard(&warnings);
   absl::Status status = featx::TorchCall([&] { return Run(command); });
   if (!status.ok()) {
     std::fprintf(stderr, "featx %s: %s\n", command.c_str(), std::string(status.message()).c_str());

@@ -14,7 +14,8 @@ trap 'rm -f "$log"' EXIT
 bazel test //... --keep_going "$@" 2>&1 | tee "$log"
 bazel_rc=${PIPESTATUS[0]}
 
-/usr/bin/python3 tools/test_summary.py --log "$log" --testlogs "$(bazel info bazel-testlogs 2>/dev/null)"
+/usr/bin/python3 tools/test_summary.py --log "$log" --testlogs "$(bazel info bazel-testlogs 2>/dev/null)" \
+  --bazel_exit_code "$bazel_rc"
 summary_rc=$?
 if ((bazel_rc != 0)); then exit "$bazel_rc"; fi
 exit "$summary_rc"

@@ -15,6 +15,7 @@ PACKAGES=(
   python3-torch       # /usr/bin/python3 with torch: test models, Python host tests
   python3-torchvision # reference answers from torchvision's feature_extraction
   nlohmann-json3-dev  # JSON: names output, manifests, reference answers
+  graphviz            # `dot`, which tests use to render `featx names --format=dot`
 )
 
 missing=()

@@ -34,6 +34,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", required=True, help="bazel test's output")
     parser.add_argument("--testlogs", default="", help="`bazel info bazel-testlogs`")
+    parser.add_argument("--bazel_exit_code", type=int, default=0, help="bazel test's exit code")
     args = parser.parse_args()
 
     passed = failed = 0
@@ -56,6 +57,11 @@ def main():
             print(f"{target}: {status} ({counted[0]} passed, {counted[1]} failed)")
     if seen == 0:
         print("no test target reported a status (did the build fail before testing?)")
+        failed += 1
+    elif args.bazel_exit_code not in (0, 3) and failed == 0:
+        # 3 means tests failed, counted above; anything else is a build or
+        # infrastructure failure that no test case shows.
+        print(f"bazel exited with {args.bazel_exit_code}: part of the build failed (see above)")
         failed += 1
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1

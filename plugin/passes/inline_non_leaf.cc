@@ -12,6 +12,7 @@
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "plugin/module_path.h"
@@ -43,11 +44,11 @@ bool IsLeafFunction(const jit::Node* call) {
          absl::StartsWith(name, "__torch__.torchvision.ops.") || kWrapped.contains(name);
 }
 
-void MarkModulePath(jit::Node* begin, jit::Node* end, const std::string& path) {
+void MarkModulePath(jit::Node* begin, jit::Node* end, const jit::ScopePtr& scope) {
   for (jit::Node* n = begin; n != end; n = n->next()) {
-    SetModulePath(n, path);
+    n->setScope(scope);
     for (jit::Block* b : n->blocks()) {
-      MarkModulePath(b->nodes().front(), b->return_node(), path);
+      MarkModulePath(b->nodes().front(), b->return_node(), scope);
     }
   }
 }
@@ -71,9 +72,16 @@ class NonLeafInliner {
       // A function call's first input is the function itself.
       if (call->kind() == c10::prim::CallFunction) call->removeInput(0);
       // The callee's own graph, not its optimized one: that one has every call
-      // inlined already, leaves included.
-      jit::inlineCallTo(call, callee, callee->graph().get());
-      MarkModulePath(before->next(), after, callee_path);
+      // inlined already, leaves included. insertGraph rather than
+      // inlineCallTo: featx keeps module paths itself and does not need the
+      // inlined call stacks, which cost half the time of naming a model.
+      {
+        jit::WithInsertPoint guard(call);
+        std::vector<jit::Value*> outputs = jit::insertGraph(*call->owningGraph(), *callee->graph(), call->inputs());
+        for (size_t i = 0; i < outputs.size(); ++i) call->outputs()[i]->replaceAllUsesWith(outputs[i]);
+        call->destroy();
+      }
+      MarkModulePath(before->next(), after, ScopeFor(callee_path));
       // Visit what was inlined: it holds the callee's own calls.
       it = jit::graph_node_list_iterator(before->next(), jit::kNextDirection);
     }
@@ -87,7 +95,7 @@ class NonLeafInliner {
       jit::Value* module = call->input(0);
       // The root module's own methods are always traced through, as FX
       // traces the root whatever its class.
-      if (module != self_ && leaves_.IsLeaf(*module->type()->expect<c10::ClassType>())) return nullptr;
+      if (module != self_ && IsLeaf(module->type()->expect<c10::ClassType>().get())) return nullptr;
       *callee_path = ModuleValuePath(module).value_or(ModulePath(call));
     } else if (call->kind() == c10::prim::CallFunction) {
       if (IsLeafFunction(call)) return nullptr;
@@ -98,8 +106,24 @@ class NonLeafInliner {
     return jit::tryToGraphFunction(call);
   }
 
+  // Module classes repeat (every Conv2d of a model): decide each once.
+  bool IsLeaf(const c10::ClassType* type) {
+    auto [it, inserted] = is_leaf_.try_emplace(type, false);
+    if (inserted) it->second = leaves_.IsLeaf(*type);
+    return it->second;
+  }
+
+  // One scope per module path, shared by all of its nodes.
+  const jit::ScopePtr& ScopeFor(const std::string& path) {
+    auto [it, inserted] = scopes_.try_emplace(path);
+    if (inserted) it->second = ModulePathScope(path);
+    return it->second;
+  }
+
   jit::Value* self_;
   const LeafModules& leaves_;
+  absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
+  absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 //   %y = prim::If(%t) ...
 // becomes
 //   %t : bool = prim::Constant[value=0]()
-// and constant propagation keeps only the branch that runs.
+// and constant propagation keeps only the branch that runs (also for the
+// plain attributes FoldModuleAttributes made constants).
 #include <vector>
 
 #include <torch/csrc/jit/jit_log.h>
@@ -32,6 +33,12 @@ void CollectTrainingReads(jit::Block* block, std::vector<jit::Node*>* reads) {
 
 }  // namespace
 
+bool ReadsTraining(const std::shared_ptr<jit::Graph>& graph) {
+  std::vector<jit::Node*> reads;
+  CollectTrainingReads(graph->block(), &reads);
+  return !reads.empty();
+}
+
 void SpecializeTraining(std::shared_ptr<jit::Graph>& graph, bool training) {
   std::vector<jit::Node*> reads;
   CollectTrainingReads(graph->block(), &reads);
@@ -40,7 +47,10 @@ void SpecializeTraining(std::shared_ptr<jit::Graph>& graph, bool training) {
     read->output()->replaceAllUsesWith(graph->insertConstant(training));
     read->destroy();
   }
-  jit::ConstantPropagation(graph);
+  // Only branches and plain values fold: tensors are mutable types, which
+  // this variant never touches, so no op FX would record disappears (and no
+  // alias analysis is needed, which keeps naming fast).
+  jit::ConstantPropagationImmutableTypes(graph);
   GRAPH_DUMP("After featx SpecializeTraining: ", graph);
 }
 

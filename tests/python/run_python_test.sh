@@ -5,6 +5,7 @@
 set -euo pipefail
 test_py="$1"
 shift
-export PYTHONPATH="$(dirname "$test_py")${PYTHONPATH:+:$PYTHONPATH}"
+# The test's own directory and the shared helpers (bazel_unittest.py).
+export PYTHONPATH="$(dirname "$test_py"):tests/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 exec /usr/bin/python3 "$test_py" "$@"
