@@ -18,31 +18,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Keep in step with tests/models/BUILD.bazel.
-const std::vector<std::string> kModels = {
-    "resnet18",
-    "resnet50",
-    "mobilenet_v3_small",
-    "mobilenet_v2",
-    "convnext_tiny",
-    "squeezenet1_0",
-    "shufflenet_v2_x0_5",
-    "densenet121",
-    "efficientnet_b0",
-    "mnasnet0_5",
-    "regnet_x_400mf",
-    "googlenet",
-    "swin_t",
-    "golden",
-    "called_twice",
-    "train_eval_branch",
-    "inplace_chain",
-    "control_flow",
-    "nested",
-    "functional",
-    "tuple_output",
-};
-
 // Models FX cannot trace, and what it says.
 const std::map<std::string, std::string> kUntraceable = {
     {"control_flow", "cannot be used as inputs to control flow"},
@@ -110,8 +85,13 @@ TEST_P(ReferenceModelTest, LastNodeValueIsTheScriptedModelsOutput) {
   EXPECT_TRUE(torch::allclose(output, ref_.values.at(last), /*rtol=*/1e-4, /*atol=*/1e-5)) << last;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceModelTest, ::testing::ValuesIn(kModels),
+INSTANTIATE_TEST_SUITE_P(AllModels, ReferenceModelTest, ::testing::ValuesIn(AvailableReferenceModels()),
                          [](const auto& info) { return info.param; });
+
+TEST(ReferenceModels, TheBuildMadeEveryModel) {
+  // 13 torchvision models and 8 hand-written ones (tests/models/BUILD.bazel).
+  EXPECT_EQ(AvailableReferenceModels().size(), 21);
+}
 
 TEST(ReferenceModels, GoldenNamesAreTorchvisionsOwnTestCase) {
   absl::StatusOr<ReferenceModel> ref = LoadReferenceModel("golden");

@@ -1,5 +1,7 @@
 #include "tests/testing/reference_models.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <utility>
@@ -10,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace featx::testing {
 namespace {
@@ -33,6 +37,18 @@ absl::StatusOr<c10::Dict<std::string, at::Tensor>> LoadTensorDict(const std::str
 }
 
 }  // namespace
+
+std::vector<std::string> AvailableReferenceModels() {
+  constexpr absl::string_view kSuffix = ".names.json";
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(kModelDir, ec)) {
+    const std::string file = entry.path().filename().string();
+    if (absl::EndsWith(file, kSuffix)) names.push_back(file.substr(0, file.size() - kSuffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 absl::StatusOr<c10::IValue> LoadPickled(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);

@@ -37,6 +37,10 @@ struct ReferenceModel {
   c10::Dict<std::string, at::Tensor> raw_values;
 };
 
+// Names of the models in the test's runfiles (those it depends on), sorted:
+// what the build made, so the list lives in tests/models/BUILD.bazel only.
+std::vector<std::string> AvailableReferenceModels();
+
 // Loads tests/models/<name>.* from the test's runfiles.
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name);
 
