@@ -1,0 +1,75 @@
+#include "plugin/return_nodes.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/did_you_mean.h"
+
+namespace featx {
+namespace {
+
+// torchvision: ".".join(name.split(".")[:depth + 1]) == spec.
+bool IsUnder(absl::string_view name, absl::string_view spec) {
+  return name == spec || (absl::StartsWith(name, spec) && name.size() > spec.size() && name[spec.size()] == '.');
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ReturnNode>> ParseReturnNodes(const std::vector<std::string>& specs) {
+  if (specs.empty()) {
+    return absl::InvalidArgumentError("no return nodes given; choose at least one node (`featx names` lists them)");
+  }
+  std::vector<ReturnNode> parsed;
+  absl::flat_hash_map<std::string, std::string> spec_of_output;
+  for (const std::string& text : specs) {
+    ReturnNode node;
+    const size_t colon = text.find(':');
+    node.spec = text.substr(0, colon);
+    node.output_name = colon == std::string::npos ? node.spec : text.substr(colon + 1);
+    if (node.spec.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("return node '", text, "' has no node name before ':'"));
+    }
+    if (node.output_name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("return node '", text,
+                                                     "' has an empty output name after ':'; write '", node.spec,
+                                                     "' or '", node.spec, ":name'"));
+    }
+    auto [it, inserted] = spec_of_output.emplace(node.output_name, text);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat("output name '", node.output_name, "' is given twice ('",
+                                                     it->second, "' and '", text, "'); output names must be unique"));
+    }
+    parsed.push_back(std::move(node));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::vector<ChosenNode>> ResolveReturnNodes(const std::vector<ReturnNode>& wanted,
+                                                           const std::vector<NamedNode>& nodes,
+                                                           absl::string_view mode) {
+  std::vector<std::pair<size_t, ChosenNode>> chosen;  // (position in the graph, choice)
+  for (const ReturnNode& want : wanted) {
+    auto last =
+        std::find_if(nodes.rbegin(), nodes.rend(), [&](const NamedNode& n) { return IsUnder(n.name, want.spec); });
+    if (last == nodes.rend()) {
+      std::vector<std::string> names;
+      names.reserve(nodes.size());
+      for (const NamedNode& n : nodes) names.push_back(n.name);
+      return absl::InvalidArgumentError(absl::StrCat("node '", want.spec, "' is not in the model's ", mode,
+                                                     "-mode graph", DidYouMean(want.spec, names),
+                                                     " (`featx names` lists them; train and eval nodes may differ)"));
+    }
+    const size_t position = static_cast<size_t>(std::distance(last, nodes.rend())) - 1;
+    chosen.push_back({position, ChosenNode{want.output_name, &*last}});
+  }
+  std::stable_sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ChosenNode> out;
+  out.reserve(chosen.size());
+  for (auto& [position, choice] : chosen) out.push_back(std::move(choice));
+  return out;
+}
+
+}  // namespace featx
