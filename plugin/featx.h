@@ -47,4 +47,43 @@ struct NodeNames {
 [[nodiscard]] absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module,
                                                           const TracerOptions& options = {});
 
+// What a rewritten forward returns (DESIGN.md section 4).
+enum class Mode {
+  // Dict[str, Tensor] of the chosen nodes; the graph pruned to what they need.
+  kDict,
+  // The model's own outputs, then the chosen nodes, as one flat tuple.
+  kTuple,
+  // The model's own output, unchanged; chosen values pass through featx::tap.
+  kTap,
+};
+
+// torchvision's create_feature_extractor arguments.
+struct ExtractorOptions {
+  // Node specs: a node name, or a prefix meaning the last node under it
+  // (`layer1`), optionally with an output name (`layer1:feat1`).
+  std::vector<std::string> return_nodes;
+  // Instead of return_nodes, one choice per mode (both or neither).
+  std::vector<std::string> train_return_nodes;
+  std::vector<std::string> eval_return_nodes;
+  std::vector<std::string> leaf_modules;
+  Mode mode = Mode::kDict;
+  bool suppress_diff_warning = false;
+};
+
+// A new module whose forward returns the chosen activations; `module` is not
+// changed (the new one shares its parameters). The new forward keeps
+// torchvision's dual behaviour: the train choice while the module is
+// training, the eval choice otherwise. An activation that a later op
+// overwrites in place is returned as it was at its node.
+//
+// Errors (InvalidArgument): no choice, return_nodes together with
+// train/eval_return_nodes, only one of those, an unknown node (with the
+// closest names), a duplicate output name, an unknown leaf module class.
+[[nodiscard]] absl::StatusOr<torch::jit::Module> CreateFeatureExtractor(const torch::jit::Module& module,
+                                                                        const ExtractorOptions& options);
+
+// The same rewrite on `module` itself, as a server does at load time. On any
+// error the module is left exactly as it was.
+[[nodiscard]] absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options);
+
 }  // namespace featx

@@ -79,4 +79,31 @@ struct TapPoint {
 // they recorded unless a clone protects it.
 void InsertTaps(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<TapPoint>& taps);
 
+// For each value, the value that holds it as it was at its node: the value
+// itself, or a clone inserted right after it when alias analysis finds a
+// later write to it (an in-place op, an in-place module such as
+// ReLU(inplace=True)) or to anything aliasing it.
+std::vector<torch::jit::Value*> ProtectAliases(std::shared_ptr<torch::jit::Graph>& graph,
+                                               const std::vector<torch::jit::Value*>& values);
+
+// Removes what the graph's outputs do not need, unused module calls included
+// (torch's dead-code elimination keeps every call; FX does not).
+void Prune(std::shared_ptr<torch::jit::Graph>& graph);
+
+// A chosen activation and the name it is emitted under.
+struct EmittedOutput {
+  std::string name;
+  torch::jit::Value* value;
+};
+
+// Makes the graph return a Dict[str, Tensor] of `outputs`, in order, in place
+// of its own outputs. Values must be Tensors visible at the graph's end.
+void ReturnDict(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<EmittedOutput>& outputs);
+
+// One graph that runs `train` when the module's `training` is true and `eval`
+// otherwise. Both take the same inputs (the module first) and return one
+// value.
+std::shared_ptr<torch::jit::Graph> MergeTrainEval(const std::shared_ptr<torch::jit::Graph>& train,
+                                                  const std::shared_ptr<torch::jit::Graph>& eval);
+
 }  // namespace featx

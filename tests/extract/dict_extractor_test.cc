@@ -1,0 +1,189 @@
+// CreateFeatureExtractor in dict mode against torchvision's
+// create_feature_extractor, on the same models and inputs.
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/csrc/jit/testing/file_check.h>
+#include <torch/torch.h>
+
+#include "plugin/featx.h"
+#include "tests/testing/reference_models.h"
+
+namespace featx {
+namespace {
+
+using ::testing::HasSubstr;
+using torch::jit::testing::FileCheck;
+
+testing::ReferenceModel Load(const std::string& name) {
+  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
+  EXPECT_TRUE(ref.ok()) << ref.status();
+  return *std::move(ref);
+}
+
+std::vector<std::string> Keys(const c10::Dict<std::string, at::Tensor>& dict) {
+  std::vector<std::string> keys;
+  for (const auto& item : dict) keys.push_back(item.key());
+  return keys;
+}
+
+c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  c10::impl::GenericDict out = m.forward({input.clone()}).toGenericDict();
+  c10::Dict<std::string, at::Tensor> typed;
+  for (const auto& item : out) typed.insert(item.key().toStringRef(), item.value().toTensor());
+  return typed;
+}
+
+std::vector<std::string> ModelsWithValues() {
+  std::vector<std::string> models;
+  for (const std::string& m : testing::AvailableReferenceModels()) {
+    if (m != "control_flow" && m != "shufflenet_v2_x0_5") models.push_back(m);
+  }
+  return models;
+}
+
+class DictExtractorTest : public ::testing::TestWithParam<std::string> {};
+
+// The dozen sampled nodes of each model (every node of the small ones), as
+// torchvision's extractor computes them with a clone right at each node.
+TEST_P(DictExtractorTest, ValuesEqualTorchvisionsAtTheirNodes) {
+  testing::ReferenceModel ref = Load(GetParam());
+  // Values are eval-mode; train mode only needs a valid choice (as
+  // make_models.py gives torchvision).
+  std::vector<std::string> train_choice;
+  for (const std::string& key : Keys(ref.values)) {
+    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
+      train_choice.push_back(key);
+    }
+  }
+  ExtractorOptions options{
+      .train_return_nodes = train_choice, .eval_return_nodes = Keys(ref.values), .suppress_diff_warning = true};
+  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(ref.module, options);
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
+  ASSERT_EQ(Keys(got), Keys(ref.values));
+  for (const auto& item : ref.values) {
+    EXPECT_TRUE(torch::allclose(got.at(item.key()), item.value(), /*rtol=*/1e-4, /*atol=*/1e-5)) << item.key();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, DictExtractorTest, ::testing::ValuesIn(ModelsWithValues()),
+                         [](const auto& info) { return info.param; });
+
+// torchvision returns layer1.0.bn1 after the in-place ReLU overwrote it; featx
+// returns it as it was, and clones only where a later write exists.
+TEST(DictExtractor, InPlaceOverwrittenValuesAreTakenAtTheirNode) {
+  testing::ReferenceModel ref = Load("resnet18");
+  absl::StatusOr<torch::jit::Module> extractor =
+      CreateFeatureExtractor(ref.module, {.return_nodes = {"layer1.0.bn1", "layer1.0.conv1", "fc"}});
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
+  EXPECT_TRUE(torch::allclose(got.at("layer1.0.bn1"), ref.values.at("layer1.0.bn1"), 1e-4, 1e-5));
+  EXPECT_FALSE(torch::allclose(got.at("layer1.0.bn1"), ref.raw_values.at("layer1.0.bn1"), 1e-4, 1e-5));
+  FileCheck().check_count("aten::clone", 1, /*exactly=*/true)->run(*extractor->get_method("forward").graph());
+}
+
+TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
+  testing::ReferenceModel ref = Load("resnet18");
+  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(ref.module, {.return_nodes = {"layer1:feat"}});
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  FileCheck()
+      .check("prim::GetAttr[name=\"layer1\"]")
+      ->check("prim::DictConstruct")
+      ->check_not("prim::GetAttr[name=\"layer2\"]")
+      ->check_not("prim::GetAttr[name=\"fc\"]")
+      ->run(*extractor->get_method("forward").graph());
+  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
+  EXPECT_EQ(Keys(got), std::vector<std::string>{"feat"});
+  EXPECT_EQ(got.at("feat").sizes(), (std::vector<int64_t>{1, 64, 16, 16}));
+}
+
+TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
+  testing::ReferenceModel ref = Load("train_eval_branch");
+  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
+      ref.module, {.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}, .suppress_diff_warning = true});
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  extractor->eval();
+  EXPECT_EQ(Keys(Forward(*extractor, ref.input)), std::vector<std::string>{"sigmoid"});
+  EXPECT_TRUE(Forward(*extractor, ref.input).at("sigmoid").equal(ref.values.at("sigmoid")));
+  extractor->train();
+  EXPECT_EQ(Keys(Forward(*extractor, ref.input)), std::vector<std::string>{"mul"});
+}
+
+TEST(DictExtractor, TheOriginalModuleIsUnchanged) {
+  testing::ReferenceModel ref = Load("resnet18");
+  const std::string before = ref.module.get_method("forward").graph()->toString();
+  ASSERT_TRUE(CreateFeatureExtractor(ref.module, {.return_nodes = {"layer2"}}).ok());
+  EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(ref.module.forward({ref.input}).toTensor().equal(ref.values.at("fc")));
+}
+
+TEST(DictExtractor, InstrumentInPlaceRewritesTheGivenModule) {
+  testing::ReferenceModel ref = Load("resnet18");
+  ASSERT_TRUE(InstrumentInPlace(ref.module, {.return_nodes = {"layer1.0.bn1", "fc:logits"}}).ok());
+  c10::Dict<std::string, at::Tensor> got = Forward(ref.module, ref.input);
+  EXPECT_EQ(Keys(got), (std::vector<std::string>{"layer1.0.bn1", "logits"}));
+  EXPECT_TRUE(torch::allclose(got.at("logits"), ref.values.at("fc"), 1e-4, 1e-5));
+}
+
+TEST(DictExtractor, SavedExtractorLoadsAndRuns) {
+  testing::ReferenceModel ref = Load("mobilenet_v3_small");
+  absl::StatusOr<torch::jit::Module> extractor =
+      CreateFeatureExtractor(ref.module, {.return_nodes = {"features.3", "classifier"}});
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  std::stringstream archive;
+  extractor->save(archive);
+  torch::jit::Module loaded = torch::jit::load(archive);
+  c10::Dict<std::string, at::Tensor> got = Forward(loaded, ref.input);
+  EXPECT_EQ(Keys(got), (std::vector<std::string>{"features.3", "classifier"}));
+  EXPECT_TRUE(torch::allclose(got.at("classifier"), ref.values.at("classifier.3"), 1e-4, 1e-5));
+}
+
+// On any error the module keeps its forward, output and all.
+class ExtractorErrorTest : public ::testing::Test {
+ protected:
+  void ExpectErrorAndUnchanged(const ExtractorOptions& options, const std::string& message) {
+    testing::ReferenceModel ref = Load("resnet18");
+    const std::string before = ref.module.get_method("forward").graph()->toString();
+    absl::Status status = InstrumentInPlace(ref.module, options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message));
+    EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(ref.module.forward({ref.input}).toTensor().equal(ref.values.at("fc")));
+  }
+};
+
+TEST_F(ExtractorErrorTest, UnknownNode) {
+  ExpectErrorAndUnchanged({.return_nodes = {"layer1.0.bn3"}},
+                          "node 'layer1.0.bn3' is not in the model's train-mode graph; did you mean 'layer1.0.bn1'");
+}
+
+TEST_F(ExtractorErrorTest, EmptyChoice) { ExpectErrorAndUnchanged({}, "no return nodes given"); }
+
+TEST_F(ExtractorErrorTest, DuplicateOutputNames) {
+  ExpectErrorAndUnchanged({.return_nodes = {"layer1:f", "layer2:f"}}, "output name 'f' is given twice");
+}
+
+TEST_F(ExtractorErrorTest, ReturnNodesTogetherWithPerModeNodes) {
+  ExpectErrorAndUnchanged({.return_nodes = {"fc"}, .train_return_nodes = {"fc"}, .eval_return_nodes = {"fc"}},
+                          "are exclusive");
+}
+
+TEST_F(ExtractorErrorTest, OnlyOnePerModeList) {
+  ExpectErrorAndUnchanged({.train_return_nodes = {"fc"}}, "only train_return_nodes is given");
+}
+
+TEST_F(ExtractorErrorTest, UnknownLeafModule) {
+  ExpectErrorAndUnchanged({.return_nodes = {"fc"}, .leaf_modules = {"BasicBlok"}}, "did you mean 'BasicBlock'");
+}
+
+}  // namespace
+}  // namespace featx
