@@ -2,11 +2,23 @@
 // extractor does with FX's eliminate_dead_code.
 //
 // torch's dead-code elimination keeps every prim::CallMethod (a call may have
-// side effects it cannot see); FX removes unused module calls. This pass
-// removes a module call whose outputs nothing uses and whose inputs nothing
-// reads afterwards (so an in-place module, whose effect someone might read,
-// stays), then lets torch remove the rest.
+// side effects it cannot see), and every in-place op on a module call's
+// output (alias analysis cannot tell what that output aliases); FX removes
+// unused module calls. This pass removes a module call or an in-place op
+// whose outputs nothing uses and, if it writes its inputs, whose inputs
+// nothing reads afterwards (so an in-place op whose effect someone reads
+// stays), then lets torch remove the
+// rest, and repeats. It assumes a module's output is not a view that
+// something else reads later, which holds for torch.nn's and torchvision's
+// leaves (Flatten is the exception in principle).
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/passes/inliner.h>
 
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -25,24 +37,72 @@ bool ReadLater(const jit::Value* value, const jit::Node* call) {
   return false;
 }
 
-bool IsUnneededCall(const jit::Node* n) {
-  if (n->kind() != c10::prim::CallMethod) return false;
+bool IsInPlaceOp(const jit::Node* n) {
+  const c10::FunctionSchema* schema = n->maybeSchema();
+  return schema != nullptr && schema->is_mutable();
+}
+
+// A view's base may be read later through another value: leave those to
+// torch's alias-aware elimination.
+bool IsView(const jit::Value* v) {
+  const jit::Node* producer = v->node();
+  if (producer->kind() == c10::prim::Param) return true;
+  const c10::FunctionSchema* schema = producer->maybeSchema();
+  if (schema == nullptr || schema->returns().empty()) return false;
+  const c10::AliasInfo* alias = schema->returns()[0].alias_info();
+  return alias != nullptr && !alias->isWrite();
+}
+
+// Whether a module's method writes to any of its arguments
+// (ReLU(inplace=True) does, Conv2d does not), by alias analysis of its
+// inlined code. Decided once per class and method.
+class MutatingCalls {
+ public:
+  bool Mutates(const jit::Node* call) {
+    auto type = call->input(0)->type()->expect<c10::ClassType>();
+    const std::string& method = call->s(c10::attr::name);
+    auto [it, inserted] = known_.try_emplace(std::make_pair(type.get(), method), true);
+    if (inserted) it->second = WritesToArguments(type->getMethod(method));
+    return it->second;
+  }
+
+ private:
+  static bool WritesToArguments(jit::Function& method) {
+    std::shared_ptr<jit::Graph> graph = jit::toGraphFunction(method).graph()->copy();
+    jit::Inline(*graph);
+    jit::AliasDb alias_db(graph);
+    std::vector<jit::Value*> arguments(graph->inputs().begin() + 1, graph->inputs().end());
+    for (jit::Node* n : graph->nodes()) {
+      if (alias_db.writesToAlias(n, jit::ValueSet(arguments.begin(), arguments.end()))) return true;
+    }
+    return false;
+  }
+
+  std::map<std::pair<const c10::ClassType*, std::string>, bool> known_;
+};
+
+bool IsUnneededCall(const jit::Node* n, MutatingCalls& mutating) {
+  const bool is_call = n->kind() == c10::prim::CallMethod;
+  const bool in_place = is_call ? mutating.Mutates(n) : IsInPlaceOp(n);
+  if (!is_call && !in_place) return false;
   for (const jit::Value* out : n->outputs()) {
     if (out->hasUses()) return false;
   }
-  for (size_t i = 1; i < n->inputs().size(); ++i) {
-    if (n->input(i)->type()->kind() != c10::TypeKind::ClassType && ReadLater(n->input(i), n)) return false;
+  for (size_t i = n->kind() == c10::prim::CallMethod ? 1 : 0; i < n->inputs().size(); ++i) {
+    const jit::Value* input = n->input(i);
+    if (input->type()->kind() == c10::TypeKind::ClassType) continue;
+    if (in_place && (ReadLater(input, n) || IsView(input))) return false;
   }
   return true;
 }
 
-bool RemoveUnneededCalls(jit::Block* block) {
+bool RemoveUnneededCalls(jit::Block* block, MutatingCalls& mutating) {
   bool removed = false;
   for (auto it = block->nodes().rbegin(); it != block->nodes().rend();) {
     jit::Node* n = *it;
     ++it;
-    for (jit::Block* b : n->blocks()) removed |= RemoveUnneededCalls(b);
-    if (IsUnneededCall(n)) {
+    for (jit::Block* b : n->blocks()) removed |= RemoveUnneededCalls(b, mutating);
+    if (IsUnneededCall(n, mutating)) {
       n->destroy();
       removed = true;
     }
@@ -53,9 +113,10 @@ bool RemoveUnneededCalls(jit::Block* block) {
 }  // namespace
 
 void Prune(std::shared_ptr<jit::Graph>& graph) {
+  MutatingCalls mutating;
   do {
     jit::EliminateDeadCode(graph);
-  } while (RemoveUnneededCalls(graph->block()));
+  } while (RemoveUnneededCalls(graph->block(), mutating));
   GRAPH_DUMP("After featx Prune: ", graph);
 }
 
