@@ -40,14 +40,6 @@ c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tens
   return typed;
 }
 
-std::vector<std::string> ModelsWithValues() {
-  std::vector<std::string> models;
-  for (const std::string& m : testing::AvailableReferenceModels()) {
-    if (m != "control_flow" && m != "shufflenet_v2_x0_5") models.push_back(m);
-  }
-  return models;
-}
-
 class DictExtractorTest : public ::testing::TestWithParam<std::string> {};
 
 // The dozen sampled nodes of each model (every node of the small ones), as
@@ -73,7 +65,7 @@ TEST_P(DictExtractorTest, ValuesEqualTorchvisionsAtTheirNodes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Torchvision, DictExtractorTest, ::testing::ValuesIn(ModelsWithValues()),
+INSTANTIATE_TEST_SUITE_P(Torchvision, DictExtractorTest, ::testing::ValuesIn(testing::FxTraceableReferenceModels()),
                          [](const auto& info) { return info.param; });
 
 // torchvision returns layer1.0.bn1 after the in-place ReLU overwrote it; featx

@@ -21,17 +21,9 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::UnorderedElementsAreArray;
 
-// Models FX traces; the others are in UntraceableModelsStillGetNames.
-std::vector<std::string> TraceableModels() {
-  std::vector<std::string> models;
-  for (const std::string& m : testing::AvailableReferenceModels()) {
-    if (m != "control_flow" && m != "shufflenet_v2_x0_5") models.push_back(m);
-  }
-  return models;
-}
-
 class NamesParityTest : public ::testing::TestWithParam<std::string> {};
 
+// Models FX cannot trace are in UntraceableModelsStillGetNames below.
 // No difference with source: models saved by torch.jit.save keep the Python
 // source each node came from, which tells `out += x` ("add") from
 // `out.add_(x)` ("add_") and `x / y` ("truediv") from `torch.div` ("div").
@@ -45,7 +37,7 @@ TEST_P(NamesParityTest, TrainAndEvalNamesEqualTorchvisions) {
   EXPECT_THAT(names->eval, ElementsAreArray(ref->eval_names));
 }
 
-INSTANTIATE_TEST_SUITE_P(Torchvision, NamesParityTest, ::testing::ValuesIn(TraceableModels()),
+INSTANTIATE_TEST_SUITE_P(Torchvision, NamesParityTest, ::testing::ValuesIn(testing::FxTraceableReferenceModels()),
                          [](const auto& info) { return info.param; });
 
 // A model saved without debug information has only the code torch.jit.save

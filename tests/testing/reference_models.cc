@@ -50,6 +50,17 @@ std::vector<std::string> AvailableReferenceModels() {
   return names;
 }
 
+std::vector<std::string> FxTraceableReferenceModels() {
+  std::vector<std::string> traceable;
+  for (const std::string& name : AvailableReferenceModels()) {
+    absl::StatusOr<std::string> text = ReadFile(absl::StrCat(kModelDir, name, ".names.json"));
+    if (!text.ok()) continue;
+    nlohmann::json names = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!names.is_discarded() && !names.contains("error")) traceable.push_back(name);
+  }
+  return traceable;
+}
+
 absl::StatusOr<c10::IValue> LoadPickled(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();

@@ -41,6 +41,10 @@ struct ReferenceModel {
 // what the build made, so the list lives in tests/models/BUILD.bazel only.
 std::vector<std::string> AvailableReferenceModels();
 
+// The available models FX could trace, i.e. those with torchvision reference
+// names and values.
+std::vector<std::string> FxTraceableReferenceModels();
+
 // Loads tests/models/<name>.* from the test's runfiles.
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name);
 
