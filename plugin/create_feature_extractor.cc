@@ -1,11 +1,9 @@
 // featx::CreateFeatureExtractor and featx::InstrumentInPlace (plugin/featx.h):
 // the load-time rewrite, one pass after the other.
+#include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
-
-#include <c10/util/Exception.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -93,11 +91,7 @@ absl::StatusOr<std::shared_ptr<jit::Graph>> BuildForward(const jit::Module& modu
   FEATX_ASSIGN_OR_RETURN(Choices choices, ParseChoices(options));
   FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
   FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
-  if (!options.suppress_diff_warning) {
-    if (std::optional<std::string> message = GraphDifferenceMessage(graphs.train.Names(), graphs.eval.Names())) {
-      TORCH_WARN(*message);
-    }
-  }
+  if (!options.suppress_diff_warning) WarnIfModesDiffer(graphs.train.Names(), graphs.eval.Names());
   const bool same_graph = graphs.train.graph == graphs.eval.graph;
   const bool same_choice = choices.train.size() == choices.eval.size() &&
                            std::equal(choices.train.begin(), choices.train.end(), choices.eval.begin(),

@@ -1,9 +1,4 @@
 // featx::GetGraphNodeNames (plugin/featx.h).
-#include <optional>
-#include <string>
-
-#include <c10/util/Exception.h>
-
 #include "plugin/featx.h"
 #include "plugin/graph_diff_warning.h"
 #include "plugin/leaf_modules.h"
@@ -16,11 +11,7 @@ absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module, co
   FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
   FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
   NodeNames names{graphs.train.Names(), graphs.eval.Names()};
-  if (!options.suppress_diff_warning) {
-    if (std::optional<std::string> message = GraphDifferenceMessage(names.train, names.eval)) {
-      TORCH_WARN(*message);
-    }
-  }
+  if (!options.suppress_diff_warning) WarnIfModesDiffer(names.train, names.eval);
   return names;
 }
 

@@ -1,5 +1,7 @@
 #include "plugin/graph_diff_warning.h"
 
+#include <c10/util/Exception.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace featx {
@@ -43,6 +45,10 @@ std::optional<std::string> GraphDifferenceMessage(const std::vector<std::string>
   absl::StrAppend(&msg, " First difference at node ", first, ": train has ", At(train, first), ", eval has ",
                   At(eval, first), ".");
   return msg;
+}
+
+void WarnIfModesDiffer(const std::vector<std::string>& train, const std::vector<std::string>& eval) {
+  if (std::optional<std::string> message = GraphDifferenceMessage(train, eval)) TORCH_WARN(*message);
 }
 
 }  // namespace featx

@@ -1,7 +1,6 @@
 // torchvision's _warn_graph_differences, for featx's train and eval names.
 //
-//   std::optional<std::string> text = GraphDifferenceMessage(train, eval);
-//   if (text) TORCH_WARN(*text);  // reaches the host's c10::WarningHandler
+//   WarnIfModesDiffer(train, eval);  // reaches the host's c10::WarningHandler
 #pragma once
 
 #include <optional>
@@ -15,5 +14,8 @@ namespace featx {
 // by the first position where they differ. nullopt when they are equal.
 std::optional<std::string> GraphDifferenceMessage(const std::vector<std::string>& train,
                                                   const std::vector<std::string>& eval);
+
+// Issues that message through TORCH_WARN when the lists differ.
+void WarnIfModesDiffer(const std::vector<std::string>& train, const std::vector<std::string>& eval);
 
 }  // namespace featx

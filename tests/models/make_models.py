@@ -34,21 +34,23 @@ import handwritten  # noqa: E402
 # models are small: all of their tensor-valued nodes get one.
 SAMPLED_NODES = 12
 
-TORCHVISION_MODELS = {
-    "resnet18": (1, 3, 64, 64),
-    "squeezenet1_0": (1, 3, 64, 64),
-    "shufflenet_v2_x0_5": (1, 3, 64, 64),
-    "densenet121": (1, 3, 64, 64),
-    "efficientnet_b0": (1, 3, 64, 64),
-    "mnasnet0_5": (1, 3, 64, 64),
-    "regnet_x_400mf": (1, 3, 64, 64),
-    "googlenet": (1, 3, 64, 64),
-    "mobilenet_v2": (1, 3, 64, 64),
-    "swin_t": (1, 3, 64, 64),
-    "resnet50": (1, 3, 64, 64),
-    "mobilenet_v3_small": (1, 3, 64, 64),
-    "convnext_tiny": (1, 3, 64, 64),
-}
+# Scripted with random weights; each gets a 1x3x64x64 input.
+TORCHVISION_MODELS = (
+    "resnet18",
+    "resnet50",
+    "mobilenet_v3_small",
+    "mobilenet_v2",
+    "convnext_tiny",
+    "squeezenet1_0",
+    "shufflenet_v2_x0_5",
+    "densenet121",
+    "efficientnet_b0",
+    "mnasnet0_5",
+    "regnet_x_400mf",
+    "googlenet",
+    "swin_t",
+)
+TORCHVISION_INPUT_SHAPE = (1, 3, 64, 64)
 
 # Nodes whose reference values tests rely on, whatever the sampling picks:
 # resnet18's bn1 in the first block is overwritten by the in-place ReLU after it.
@@ -62,7 +64,7 @@ REQUIRED_NODES = {
 def build(name):
     if name in TORCHVISION_MODELS:
         model = getattr(torchvision.models, name)(weights=None)
-        return model, TORCHVISION_MODELS[name]
+        return model, TORCHVISION_INPUT_SHAPE
     ctor, shape = handwritten.MODELS[name]
     return ctor(), shape
 

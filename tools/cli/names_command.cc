@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/featx.h"
 #include "plugin/flags.h"
+#include "plugin/graph_diff_warning.h"
 #include "plugin/leaf_modules.h"
 #include "plugin/named_graph.h"
 #include "plugin/status.h"
@@ -31,28 +32,24 @@ absl::Status RunNames() {
   if (shapes && format != "text") return absl::InvalidArgumentError("--shapes prints text; drop --format");
 
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
+  // What GetGraphNodeNames does, keeping the eval graph for dot and shapes.
   const TracerOptions options = TracerOptionsFromFlags();
-  FEATX_ASSIGN_OR_RETURN(NodeNames names, GetGraphNodeNames(module, options));
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
+  const NodeNames names{graphs.train.Names(), graphs.eval.Names()};
+  if (!options.suppress_diff_warning) WarnIfModesDiffer(names.train, names.eval);
 
   if (format == "json") {
     std::fputs(NamesAsJson(names).c_str(), stdout);
-    return absl::OkStatus();
-  }
-  if (format == "text" && !shapes) {
+  } else if (format == "dot") {
+    std::fputs(NamedGraphAsDot(graphs.eval).c_str(), stdout);
+  } else if (!shapes) {
     std::fputs(NamesAsText(names).c_str(), stdout);
-    return absl::OkStatus();
+  } else {
+    FEATX_ASSIGN_OR_RETURN(at::Tensor input, LoadTensor(absl::GetFlag(FLAGS_input)));
+    FEATX_ASSIGN_OR_RETURN(std::vector<std::string> details, EvalNodeShapes(module, graphs.eval, input));
+    std::fputs(NamesWithDetails(names.eval, details).c_str(), stdout);
   }
-  // dot and shapes work on the eval graph itself.
-  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
-  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(module, leaves, /*training=*/false));
-  if (format == "dot") {
-    std::fputs(NamedGraphAsDot(eval).c_str(), stdout);
-    return absl::OkStatus();
-  }
-  FEATX_ASSIGN_OR_RETURN(at::Tensor input, LoadTensor(absl::GetFlag(FLAGS_input)));
-  const std::vector<std::string> eval_names = eval.Names();
-  FEATX_ASSIGN_OR_RETURN(std::vector<std::string> details, EvalNodeShapes(module, std::move(eval), input));
-  std::fputs(NamesWithDetails(eval_names, details).c_str(), stdout);
   return absl::OkStatus();
 }
 
