@@ -55,8 +55,9 @@ class Capture {
 bool CaptureIsOpen();
 
 // Records `value` under `tag` in the calling thread's innermost capture; does
-// nothing when none is open. The tensor is stored, not copied: the passes
-// insert a clone before the tap where a later in-place op would overwrite it.
+// nothing when none is open. The tensor is stored, not copied: where a later
+// in-place op would overwrite it, the passes use `featx::tap.copy`, which
+// records a clone.
 void Record(c10::string_view tag, const at::Tensor& value);
 
 // Opens a capture on the calling thread that lives until EndCapture.

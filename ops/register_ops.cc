@@ -17,6 +17,14 @@ at::Tensor Tap(const at::Tensor& x, c10::string_view tag) {
   return x;
 }
 
+// The same, recording a copy: for a value that a later in-place op
+// overwrites. The copy is made only while a capture is open.
+at::Tensor TapCopy(const at::Tensor& x, c10::string_view tag, bool copy) {
+  if (!CaptureIsOpen()) return x;
+  Record(tag, copy ? x.clone() : x);
+  return x;
+}
+
 void CaptureBeginOp() { BeginCapture(); }
 
 Activations CaptureEndOp() {
@@ -31,6 +39,10 @@ TORCH_LIBRARY(featx, m) {
   // The alias annotation tells alias analysis the output is the input, so
   // passes reason about the tapped value as they would about the original.
   m.def("tap(Tensor(a) x, str tag) -> Tensor(a)", TORCH_FN(Tap));
+  // featx.insert_taps uses this overload where alias analysis finds a later
+  // write to the value: the capture holds the value as it was at its node,
+  // and requests without a capture pay nothing for the protection.
+  m.def("tap.copy(Tensor(a) x, str tag, bool copy) -> Tensor(a)", TORCH_FN(TapCopy));
   // Capture ops change thread state and return nothing the graph uses (or a
   // value it may drop): CONSERVATIVE marks them as having side effects, so
   // dead-code elimination never removes them.

@@ -1,9 +1,10 @@
 // featx::CreateFeatureExtractor and featx::InstrumentInPlace (plugin/featx.h):
 // the load-time rewrite, one pass after the other.
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -21,41 +22,11 @@ namespace {
 
 namespace jit = ::torch::jit;
 
-struct Choices {
-  std::vector<ReturnNode> train;
-  std::vector<ReturnNode> eval;
-};
-
-// torchvision's argument rules for return_nodes / train_ / eval_return_nodes.
-absl::StatusOr<Choices> ParseChoices(const ExtractorOptions& options) {
-  const bool per_mode = !options.train_return_nodes.empty() || !options.eval_return_nodes.empty();
-  if (options.return_nodes.empty() && !per_mode) {
-    return absl::InvalidArgumentError(
-        "no return nodes given: set return_nodes, or train_return_nodes and eval_return_nodes together");
-  }
-  if (!options.return_nodes.empty() && per_mode) {
-    return absl::InvalidArgumentError(
-        "return_nodes and train_return_nodes/eval_return_nodes are exclusive: give return_nodes for both modes, "
-        "or the two per-mode lists");
-  }
-  if (per_mode && (options.train_return_nodes.empty() || options.eval_return_nodes.empty())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("train_return_nodes and eval_return_nodes go together, but only ",
-                     options.train_return_nodes.empty() ? "eval_return_nodes" : "train_return_nodes", " is given"));
-  }
-  Choices choices;
-  FEATX_ASSIGN_OR_RETURN(choices.train, ParseReturnNodes(per_mode ? options.train_return_nodes : options.return_nodes));
-  FEATX_ASSIGN_OR_RETURN(choices.eval, ParseReturnNodes(per_mode ? options.eval_return_nodes : options.return_nodes));
-  return choices;
-}
-
 bool IsTensor(const jit::Value* v) { return v->type()->isSubtypeOf(*c10::TensorType::get()); }
 
-// One mode's forward: the chosen values, protected from later in-place
-// writes, returned as a dict, the rest pruned.
-absl::StatusOr<std::shared_ptr<jit::Graph>> BuildModeGraph(NamedGraph named, const std::vector<ReturnNode>& wanted,
-                                                           absl::string_view mode) {
-  FEATX_ASSIGN_OR_RETURN(std::vector<ChosenNode> chosen, ResolveReturnNodes(wanted, named.nodes, mode));
+// The chosen nodes' values, if the mode can emit each of them.
+absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const std::vector<ChosenNode>& chosen, const NamedGraph& named,
+                                                      Mode mode) {
   std::vector<jit::Value*> values;
   for (const ChosenNode& c : chosen) {
     const NamedNode& n = *c.node;
@@ -67,58 +38,140 @@ absl::StatusOr<std::shared_ptr<jit::Graph>> BuildModeGraph(NamedGraph named, con
       return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' makes a ", n.value->type()->annotation_str(),
                                                      ", not a Tensor; only tensors can be extracted"));
     }
-    if (n.node != nullptr && n.node->owningBlock() != named.graph->block()) {
-      return absl::UnimplementedError(absl::StrCat(
-          "node '", n.name, "' is inside control flow (", n.node->owningBlock()->owningNode()->kind().toQualString(),
-          "); extracting values from inside prim::If / prim::Loop blocks is not built yet"));
+    if (mode == Mode::kTuple && n.node != nullptr && n.node->owningBlock() != named.graph->block()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tuple mode cannot return node '", n.name, "': it is inside control flow (",
+          n.node->owningBlock()->owningNode()->kind().toQualString(),
+          "), so it does not exist on every run and a tuple has a fixed set of slots; choose it in dict mode "
+          "(its key is present when the branch runs) or tap mode"));
     }
     values.push_back(n.value);
   }
-  return TorchCall([&] {
-    std::vector<jit::Value*> at_node = ProtectAliases(named.graph, values);
-    std::vector<EmittedOutput> outputs;
-    for (size_t i = 0; i < chosen.size(); ++i) outputs.push_back({chosen[i].output_name, at_node[i]});
-    ReturnDict(named.graph, outputs);
-    Prune(named.graph);
-    return named.graph;
-  });
+  return values;
 }
 
-absl::StatusOr<std::shared_ptr<jit::Graph>> BuildForward(const jit::Module& module, const ExtractorOptions& options) {
-  if (options.mode != Mode::kDict) {
-    return absl::UnimplementedError("only dict mode is built so far; tuple and tap modes come next");
+// Names of the model's own outputs as tuple mode flattens them: `output`
+// for a tensor, `output.0`, `output.1.0`, ... inside tuples.
+absl::Status AppendFlatOutputNames(const c10::TypePtr& type, const std::string& name,
+                                   std::vector<ManifestEntry>* slots) {
+  if (auto tuple = type->cast<c10::TupleType>()) {
+    for (size_t i = 0; i < tuple->elements().size(); ++i) {
+      FEATX_RETURN_IF_ERROR(AppendFlatOutputNames(tuple->elements()[i], absl::StrCat(name, ".", i), slots));
+    }
+    return absl::OkStatus();
   }
-  FEATX_ASSIGN_OR_RETURN(Choices choices, ParseChoices(options));
+  if (!type->isSubtypeOf(*c10::TensorType::get())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tuple mode returns the model's own outputs as tensors, but its output '", name, "' is a ",
+                     type->annotation_str(), "; use dict mode (the chosen nodes only) or tap mode"));
+  }
+  slots->push_back({name, "output"});
+  return absl::OkStatus();
+}
+
+struct ModeGraph {
+  std::shared_ptr<jit::Graph> graph;
+  std::vector<ManifestEntry> emitted;
+};
+
+// One training mode's forward: the chosen values, as they were at their
+// nodes, emitted as `mode` says.
+absl::StatusOr<ModeGraph> BuildModeGraph(NamedGraph named, const std::vector<ReturnNode>& wanted,
+                                         absl::string_view training, Mode mode) {
+  FEATX_ASSIGN_OR_RETURN(std::vector<ChosenNode> chosen, ResolveReturnNodes(wanted, named.nodes, training));
+  FEATX_ASSIGN_OR_RETURN(std::vector<jit::Value*> values, ChosenValues(chosen, named, mode));
+  ModeGraph out{named.graph, {}};
+  if (mode == Mode::kTuple) {
+    FEATX_RETURN_IF_ERROR(AppendFlatOutputNames(named.graph->outputs()[0]->type(), "output", &out.emitted));
+  }
+  for (const ChosenNode& c : chosen) out.emitted.push_back({c.output_name, c.node->name});
+
+  FEATX_RETURN_IF_ERROR(TorchCall([&]() -> absl::Status {
+    if (mode == Mode::kTap) {
+      const std::vector<bool> overwritten = OverwrittenLater(out.graph, values);
+      std::vector<TapPoint> taps;
+      for (size_t i = 0; i < chosen.size(); ++i) taps.push_back({values[i], chosen[i].output_name, overwritten[i]});
+      const std::vector<jit::Value*> tapped = InsertTaps(out.graph, taps);
+      for (size_t i = 0; i < tapped.size(); ++i) {
+        if (!tapped[i]->hasUses()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "tap mode cannot observe node '", chosen[i].node->name,
+              "': nothing in the model reads its value, so a tap on it would be removed as dead code; use dict "
+              "mode"));
+        }
+      }
+      jit::EliminateDeadCode(out.graph);
+      return absl::OkStatus();
+    }
+    const std::vector<jit::Value*> at_node = ProtectAliases(out.graph, values);
+    std::vector<EmittedOutput> outputs;
+    for (size_t i = 0; i < chosen.size(); ++i) outputs.push_back({chosen[i].output_name, at_node[i]});
+    if (mode == Mode::kDict) {
+      ReturnDict(out.graph, outputs);
+      Prune(out.graph);
+    } else {
+      ReturnTuple(out.graph, outputs);
+      jit::EliminateDeadCode(out.graph);
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// The recipe: parse the choice, trace both training modes into named
+// graphs, warn if they differ, build each mode's forward, merge them.
+absl::StatusOr<ModeGraph> BuildForward(const jit::Module& module, const ExtractorOptions& options,
+                                       OutputManifest* manifest) {
+  FEATX_ASSIGN_OR_RETURN(Choices choices,
+                         ParseChoices(options.return_nodes, options.train_return_nodes, options.eval_return_nodes));
+  if (options.mode == Mode::kTuple && choices.train.size() != choices.eval.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("tuple mode needs as many train_return_nodes as eval_return_nodes (",
+                                                   choices.train.size(), " and ", choices.eval.size(),
+                                                   "): forward returns one tuple type in both modes"));
+  }
   FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
   FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
   if (!options.suppress_diff_warning) WarnIfModesDiffer(graphs.train.Names(), graphs.eval.Names());
   const bool same_graph = graphs.train.graph == graphs.eval.graph;
-  const bool same_choice = choices.train.size() == choices.eval.size() &&
-                           std::equal(choices.train.begin(), choices.train.end(), choices.eval.begin(),
-                                      [](const ReturnNode& a, const ReturnNode& b) {
-                                        return a.spec == b.spec && a.output_name == b.output_name;
-                                      });
-  if (same_graph && same_choice) return BuildModeGraph(graphs.train, choices.train, "train");
+  manifest->mode = options.mode;
+  if (same_graph && choices.Same()) {
+    FEATX_ASSIGN_OR_RETURN(ModeGraph both, BuildModeGraph(graphs.train, choices.train, "train", options.mode));
+    manifest->train = manifest->eval = both.emitted;
+    return both;
+  }
   if (same_graph) {
     // The modes share one graph but not one choice: each needs its own copy.
     FEATX_ASSIGN_OR_RETURN(graphs.eval, TraceNamedGraph(module, leaves, /*training=*/false));
   }
-  FEATX_ASSIGN_OR_RETURN(std::shared_ptr<jit::Graph> train, BuildModeGraph(graphs.train, choices.train, "train"));
-  FEATX_ASSIGN_OR_RETURN(std::shared_ptr<jit::Graph> eval, BuildModeGraph(graphs.eval, choices.eval, "eval"));
-  return TorchCall([&] { return MergeTrainEval(train, eval); });
+  FEATX_ASSIGN_OR_RETURN(ModeGraph train, BuildModeGraph(graphs.train, choices.train, "train", options.mode));
+  FEATX_ASSIGN_OR_RETURN(ModeGraph eval, BuildModeGraph(graphs.eval, choices.eval, "eval", options.mode));
+  manifest->train = train.emitted;
+  manifest->eval = eval.emitted;
+  if (options.mode == Mode::kTuple && train.emitted.size() != eval.emitted.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tuple mode: the model's own outputs differ between train mode (", train.emitted.size() - choices.train.size(),
+        " tensors) and eval mode (", eval.emitted.size() - choices.eval.size(), " tensors)"));
+  }
+  FEATX_ASSIGN_OR_RETURN(std::shared_ptr<jit::Graph> merged,
+                         TorchCall([&] { return MergeTrainEval(train.graph, eval.graph); }));
+  return ModeGraph{merged, {}};
 }
 
 }  // namespace
 
-absl::Status InstrumentInPlace(jit::Module& module, const ExtractorOptions& options) {
+absl::Status InstrumentInPlace(jit::Module& module, const ExtractorOptions& options, OutputManifest* manifest) {
   // Everything is built on copies first: an error leaves the module as it was.
-  FEATX_ASSIGN_OR_RETURN(std::shared_ptr<jit::Graph> forward, BuildForward(module, options));
-  return InstallForward(module, std::move(forward));
+  OutputManifest emitted;
+  FEATX_ASSIGN_OR_RETURN(ModeGraph forward, BuildForward(module, options, &emitted));
+  FEATX_RETURN_IF_ERROR(InstallForward(module, std::move(forward.graph)));
+  if (manifest != nullptr) *manifest = std::move(emitted);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<jit::Module> CreateFeatureExtractor(const jit::Module& module, const ExtractorOptions& options) {
+absl::StatusOr<jit::Module> CreateFeatureExtractor(const jit::Module& module, const ExtractorOptions& options,
+                                                   OutputManifest* manifest) {
   FEATX_ASSIGN_OR_RETURN(jit::Module extractor, TorchCall([&] { return module.clone(/*inplace=*/true); }));
-  FEATX_RETURN_IF_ERROR(InstrumentInPlace(extractor, options));
+  FEATX_RETURN_IF_ERROR(InstrumentInPlace(extractor, options, manifest));
   return extractor;
 }
 

@@ -18,6 +18,7 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace featx {
 
@@ -70,20 +71,55 @@ struct ExtractorOptions {
   bool suppress_diff_warning = false;
 };
 
-// A new module whose forward returns the chosen activations; `module` is not
-// changed (the new one shares its parameters). The new forward keeps
-// torchvision's dual behaviour: the train choice while the module is
-// training, the eval choice otherwise. An activation that a later op
-// overwrites in place is returned as it was at its node.
+// What a rewritten forward emits, in order, for each training mode: dict
+// keys, tuple slots (the model's own outputs first, named `output`,
+// `output.0`, ...) or tap tags. Tuple slot i is Triton's `OUTPUT__i`.
+struct ManifestEntry {
+  // The dict key, tap tag, or tuple slot's name.
+  std::string name;
+  // The node it comes from (`output` for the model's own outputs).
+  std::string node;
+};
+struct OutputManifest {
+  Mode mode = Mode::kDict;
+  std::vector<ManifestEntry> train;
+  std::vector<ManifestEntry> eval;
+};
+
+// The manifest as JSON, e.g. for tuple mode
+//   {"mode": "tuple",
+//    "eval": [{"index": 0, "triton_name": "OUTPUT__0", "name": "output", "node": "output"},
+//             {"index": 1, "triton_name": "OUTPUT__1", "name": "feat1", "node": "layer1.1.relu_1"}],
+//    "train": [...]}
+std::string ManifestJson(const OutputManifest& manifest);
+
+// "dict", "tuple", "tap".
+absl::string_view ModeName(Mode mode);
+// The inverse; InvalidArgument (with the closest name) for anything else.
+[[nodiscard]] absl::StatusOr<Mode> ParseMode(absl::string_view name);
+
+// A new module whose forward emits the chosen activations (DESIGN.md section
+// 4); `module` is not changed (the new one shares its parameters). The new
+// forward keeps torchvision's dual behaviour: the train choice while the
+// module is training, the eval choice otherwise. An activation that a later
+// op overwrites in place is emitted as it was at its node. A node inside
+// prim::If / prim::Loop may be chosen in dict mode (its key is present when
+// the branch ran; a loop gives its last iteration's value) and tap mode.
+// `manifest`, when given, receives what the forward emits.
 //
 // Errors (InvalidArgument): no choice, return_nodes together with
 // train/eval_return_nodes, only one of those, an unknown node (with the
-// closest names), a duplicate output name, an unknown leaf module class.
+// closest names), a duplicate output name, an unknown leaf module class, a
+// node that is not one tensor, a node inside control flow in tuple mode, and
+// in tuple mode train and eval choices of different lengths or a model
+// output that is not tensors.
 [[nodiscard]] absl::StatusOr<torch::jit::Module> CreateFeatureExtractor(const torch::jit::Module& module,
-                                                                        const ExtractorOptions& options);
+                                                                        const ExtractorOptions& options,
+                                                                        OutputManifest* manifest = nullptr);
 
 // The same rewrite on `module` itself, as a server does at load time. On any
 // error the module is left exactly as it was.
-[[nodiscard]] absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options);
+[[nodiscard]] absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options,
+                                             OutputManifest* manifest = nullptr);
 
 }  // namespace featx

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/did_you_mean.h"
+#include "plugin/status.h"
 
 namespace featx {
 namespace {
@@ -45,6 +46,36 @@ absl::StatusOr<std::vector<ReturnNode>> ParseReturnNodes(const std::vector<std::
     parsed.push_back(std::move(node));
   }
   return parsed;
+}
+
+bool Choices::Same() const {
+  return std::equal(train.begin(), train.end(), eval.begin(), eval.end(), [](const ReturnNode& a, const ReturnNode& b) {
+    return a.spec == b.spec && a.output_name == b.output_name;
+  });
+}
+
+absl::StatusOr<Choices> ParseChoices(const std::vector<std::string>& return_nodes,
+                                     const std::vector<std::string>& train_return_nodes,
+                                     const std::vector<std::string>& eval_return_nodes) {
+  const bool per_mode = !train_return_nodes.empty() || !eval_return_nodes.empty();
+  if (return_nodes.empty() && !per_mode) {
+    return absl::InvalidArgumentError(
+        "no return nodes given: set return_nodes, or train_return_nodes and eval_return_nodes together");
+  }
+  if (!return_nodes.empty() && per_mode) {
+    return absl::InvalidArgumentError(
+        "return_nodes and train_return_nodes/eval_return_nodes are exclusive: give return_nodes for both modes, "
+        "or the two per-mode lists");
+  }
+  if (per_mode && (train_return_nodes.empty() || eval_return_nodes.empty())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("train_return_nodes and eval_return_nodes go together, but only ",
+                     train_return_nodes.empty() ? "eval_return_nodes" : "train_return_nodes", " is given"));
+  }
+  Choices choices;
+  FEATX_ASSIGN_OR_RETURN(choices.train, ParseReturnNodes(per_mode ? train_return_nodes : return_nodes));
+  FEATX_ASSIGN_OR_RETURN(choices.eval, ParseReturnNodes(per_mode ? eval_return_nodes : return_nodes));
+  return choices;
 }
 
 absl::StatusOr<std::vector<ChosenNode>> ResolveReturnNodes(const std::vector<ReturnNode>& wanted,

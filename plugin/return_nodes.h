@@ -28,6 +28,21 @@ struct ReturnNode {
 // or output name, an output name given twice.
 [[nodiscard]] absl::StatusOr<std::vector<ReturnNode>> ParseReturnNodes(const std::vector<std::string>& specs);
 
+// The outputs to emit in each training mode.
+struct Choices {
+  std::vector<ReturnNode> train;
+  std::vector<ReturnNode> eval;
+
+  // Both modes choose the same specs under the same output names.
+  bool Same() const;
+};
+
+// torchvision's argument rules: `return_nodes` for both modes, or
+// `train_return_nodes` and `eval_return_nodes` together, never both kinds.
+[[nodiscard]] absl::StatusOr<Choices> ParseChoices(const std::vector<std::string>& return_nodes,
+                                                   const std::vector<std::string>& train_return_nodes,
+                                                   const std::vector<std::string>& eval_return_nodes);
+
 struct ChosenNode {
   std::string output_name;
   const NamedNode* node;

@@ -1,6 +1,8 @@
 // `featx`: the command line (DESIGN.md section 7).
 //
 //   featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
+//   featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
+//   featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
 //   featx demo
 //
 // Errors go to stderr with a non-zero exit; torch's exceptions never escape.
@@ -27,6 +29,15 @@ commands:
   names     node names of a model, as torchvision's get_graph_node_names
             --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=A,B]
             [--input=X.pt --shapes]   (each eval node's shape and dtype)
+  extract   run a model once and save chosen activations as {name: Tensor}
+            --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt
+            [--mode=dict|tuple|tap] [--train_return_nodes=.. --eval_return_nodes=..]
+  rewrite   rewrite a model to emit chosen activations, and save it
+            --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt
+            [--manifest=R.json]
+            dict: forward returns {name: Tensor}; tuple: the model's outputs,
+            then the chosen nodes (Triton); tap: output unchanged, featx::tap
+            records the nodes (needs libfeatx.so at run time)
   demo      run the main job on the embedded default model
   help      show this text
 
@@ -43,9 +54,12 @@ class StderrWarningHandler : public c10::WarningHandler {
 
 absl::Status Run(const std::string& command) {
   if (command == "names") return featx::cli::RunNames();
+  if (command == "extract") return featx::cli::RunExtract();
+  if (command == "rewrite") return featx::cli::RunRewrite();
   if (command == "demo") return featx::cli::RunDemo();
   return absl::InvalidArgumentError("unknown command '" + command + "'" +
-                                    featx::DidYouMean(command, {"names", "demo", "help"}) + "\n\n" + kUsage);
+                                    featx::DidYouMean(command, {"names", "extract", "rewrite", "demo", "help"}) +
+                                    "\n\n" + kUsage);
 }
 
 }  // namespace

@@ -8,17 +8,34 @@
 //   %y.tap = featx::tap(%y, "layer1.0.relu")
 //   %z = aten::add(%y.tap, %w, %one)
 // Every later use goes through the tap, so the tap stays live through dead
-// code elimination (it is a pure identity to the JIT).
+// code elimination (it is a pure identity to the JIT). A value that a later
+// op overwrites in place gets `featx::tap.copy(%y, tag, true)`, which records
+// a clone while a capture is open.
 #include <torch/csrc/jit/jit_log.h>
 
 #include "plugin/passes/passes.h"
 
 namespace featx {
+namespace {
 
 namespace jit = ::torch::jit;
 
-void InsertTaps(std::shared_ptr<jit::Graph>& graph, const std::vector<TapPoint>& taps) {
+// The input an in-place op writes and returns (`x.add_(y)` returns x), or
+// nullptr. Later code reads that input, not the op's output.
+jit::Value* InPlaceSelf(const jit::Node* n) {
+  const c10::FunctionSchema* schema = n->maybeSchema();
+  if (schema == nullptr || schema->returns().size() != 1 || schema->arguments().empty()) return nullptr;
+  const c10::AliasInfo* out = schema->returns()[0].alias_info();
+  const c10::AliasInfo* self = schema->arguments()[0].alias_info();
+  if (out == nullptr || self == nullptr || !out->isWrite() || out->beforeSets() != self->beforeSets()) return nullptr;
+  return n->input(0);
+}
+
+}  // namespace
+
+std::vector<jit::Value*> InsertTaps(std::shared_ptr<jit::Graph>& graph, const std::vector<TapPoint>& taps) {
   static const c10::Symbol kTap = c10::Symbol::fromQualString("featx::tap");
+  std::vector<jit::Value*> tapped;
   for (const TapPoint& point : taps) {
     jit::Value* value = point.value;
     jit::Node* producer = value->node();
@@ -27,13 +44,19 @@ void InsertTaps(std::shared_ptr<jit::Graph>& graph, const std::vector<TapPoint>&
     jit::Node* insert_before =
         producer->kind() == c10::prim::Param ? graph->block()->nodes().front() : producer->next();
     jit::WithInsertPoint guard(insert_before);
-    jit::Value* tag = graph->insertConstant(point.tag);
-    jit::Node* tap = graph->insertNode(graph->create(kTap, {value, tag}));
+    std::vector<jit::Value*> inputs = {value, graph->insertConstant(point.tag)};
+    if (point.copy) inputs.push_back(graph->insertConstant(true));
+    jit::Node* tap = graph->insertNode(graph->create(kTap, inputs));
     tap->output()->setType(value->type());
     tap->output()->setDebugName(value->debugNameBase() + ".tap");
     value->replaceAllUsesAfterNodeWith(tap, tap->output());
+    if (!tap->output()->hasUses()) {
+      if (jit::Value* self = InPlaceSelf(producer)) self->replaceAllUsesAfterNodeWith(tap, tap->output());
+    }
+    tapped.push_back(tap->output());
   }
   GRAPH_DUMP("After featx InsertTaps: ", graph);
+  return tapped;
 }
 
 }  // namespace featx

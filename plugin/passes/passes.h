@@ -67,24 +67,33 @@ struct NamedNode {
 std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph,
                                  const std::vector<std::string>& input_names);
 
+// For each value, whether alias analysis finds a write to it, or to anything
+// aliasing it, after its node: an in-place op, or an in-place module such as
+// ReLU(inplace=True) (module calls are analysed inlined, on a copy).
+std::vector<bool> OverwrittenLater(const std::shared_ptr<torch::jit::Graph>& graph,
+                                   const std::vector<torch::jit::Value*>& values);
+
+// For each value, the value that holds it as it was at its node: the value
+// itself, or, where OverwrittenLater, a clone inserted right after it (one
+// per value).
+std::vector<torch::jit::Value*> ProtectAliases(std::shared_ptr<torch::jit::Graph>& graph,
+                                               const std::vector<torch::jit::Value*>& values);
+
 // A value to observe and the tag it is recorded under.
 struct TapPoint {
   torch::jit::Value* value;
   std::string tag;
+  // Record a copy (featx::tap.copy): the value is overwritten later.
+  bool copy = false;
 };
 
 // Routes each value through `featx::tap(value, tag)`, inserted right after
-// the value is made; every later use reads the tap's output. Values must be
-// Tensors. Taps record the tensor itself: a later in-place op changes what
-// they recorded unless a clone protects it.
-void InsertTaps(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<TapPoint>& taps);
-
-// For each value, the value that holds it as it was at its node: the value
-// itself, or a clone inserted right after it when alias analysis finds a
-// later write to it (an in-place op, an in-place module such as
-// ReLU(inplace=True)) or to anything aliasing it.
-std::vector<torch::jit::Value*> ProtectAliases(std::shared_ptr<torch::jit::Graph>& graph,
-                                               const std::vector<torch::jit::Value*>& values);
+// the value is made; every later use reads the tap's output (for the output
+// of an in-place op that nothing reads, the uses of the tensor it wrote).
+// Values must be Tensors. Returns each tap's output; one with no uses is dead
+// code and would be removed, so callers check.
+std::vector<torch::jit::Value*> InsertTaps(std::shared_ptr<torch::jit::Graph>& graph,
+                                           const std::vector<TapPoint>& taps);
 
 // Removes what the graph's outputs do not need, unused module calls included
 // (torch's dead-code elimination keeps every call; FX does not).
@@ -96,9 +105,17 @@ struct EmittedOutput {
   torch::jit::Value* value;
 };
 
-// Makes the graph return a Dict[str, Tensor] of `outputs`, in order, in place
-// of its own outputs. Values must be Tensors visible at the graph's end.
+// Makes the graph return a Dict[str, Tensor] of `outputs`, in place of its
+// own outputs. Each value is stored right after it is made, so values inside
+// prim::If / prim::Loop blocks are allowed (present when their block ran,
+// the last iteration's in a loop). `outputs` must be in graph order; the
+// dict keeps that order.
 void ReturnDict(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<EmittedOutput>& outputs);
+
+// Makes the graph return one flat tuple: its own outputs (nested tuples
+// unpacked into their tensors), then `outputs`, which must be Tensors
+// visible at the graph's end.
+void ReturnTuple(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<EmittedOutput>& outputs);
 
 // One graph that runs `train` when the module's `training` is true and `eval`
 // otherwise. Both take the same inputs (the module first) and return one

@@ -36,35 +36,48 @@ void Number(jit::Block* block, absl::flat_hash_map<const jit::Node*, size_t>* or
 }
 
 // `graph` with every call inlined, and what each of `values` became in it.
-std::pair<std::shared_ptr<jit::Graph>, std::vector<jit::Value*>> InlinedCopy(const jit::Graph& graph,
-                                                                             const std::vector<jit::Value*>& values) {
-  auto copy = std::make_shared<jit::Graph>();
-  for (const jit::Value* input : graph.inputs()) copy->addInput()->setType(input->type());
-  std::unordered_map<jit::Value*, jit::Value*> value_map;
-  jit::WithInsertPoint guard(copy->block());
-  for (jit::Value* output : jit::insertGraph(*copy, const_cast<jit::Graph&>(graph), copy->inputs(), value_map)) {
-    copy->registerOutput(output);
+// A marker node right after each value (in its block) uses it, so the value
+// can be found again after inlining replaces call outputs. The marker is
+// aten::dim, which creates no alias (a tuple holding the value would make
+// alias analysis treat it as escaping into a container).
+// Records, for every value `from` makes, the same value in `to`, a copy of
+// it (Graph::copy keeps the structure, nested blocks included).
+void MapValues(jit::Block* from, jit::Block* to, std::unordered_map<jit::Value*, jit::Value*>* map) {
+  for (size_t i = 0; i < from->inputs().size(); ++i) map->emplace(from->inputs()[i], to->inputs()[i]);
+  auto it = to->nodes().begin();
+  for (jit::Node* n : from->nodes()) {
+    jit::Node* twin = *it++;
+    for (size_t i = 0; i < n->outputs().size(); ++i) map->emplace(n->output(i), twin->output(i));
+    for (size_t b = 0; b < n->blocks().size(); ++b) MapValues(n->blocks()[b], twin->blocks()[b], map);
   }
-  // Inlining replaces a call's outputs; a use keeps track of the new ones.
-  std::vector<jit::Value*> mapped;
-  for (jit::Value* v : values)
-    mapped.push_back(v->node()->kind() == c10::prim::Param ? copy->inputs()[v->offset()] : value_map.at(v));
-  jit::Node* marker = copy->create(c10::prim::TupleConstruct, mapped);
-  copy->appendNode(marker);
-  marker->output()->setType(c10::TupleType::create([&] {
-    std::vector<c10::TypePtr> types;
-    for (jit::Value* v : mapped) types.push_back(v->type());
-    return types;
-  }()));
-  copy->registerOutput(marker->output());
+}
+
+std::pair<std::shared_ptr<jit::Graph>, std::vector<jit::Value*>> InlinedCopy(jit::Graph& graph,
+                                                                             const std::vector<jit::Value*>& values) {
+  std::shared_ptr<jit::Graph> copy = graph.copy();  // Graph::copy is not const, but leaves `graph` alone.
+  std::unordered_map<jit::Value*, jit::Value*> value_map;
+  MapValues(graph.block(), copy->block(), &value_map);
+  std::vector<jit::Node*> markers;
+  for (jit::Value* v : values) {
+    jit::Value* mapped = value_map.at(v);
+    jit::Node* marker = copy->create(c10::aten::dim, {mapped});
+    marker->output()->setType(c10::IntType::get());
+    if (mapped->node()->kind() == c10::prim::Param) {
+      marker->insertBefore(mapped->node()->owningBlock()->nodes().front());
+    } else {
+      marker->insertAfter(mapped->node());
+    }
+    markers.push_back(marker);
+  }
   jit::Inline(*copy);
-  std::vector<jit::Value*> inlined(marker->inputs().begin(), marker->inputs().end());
+  std::vector<jit::Value*> inlined;
+  for (jit::Node* marker : markers) inlined.push_back(marker->input());
   return {copy, inlined};
 }
 
 }  // namespace
 
-std::vector<jit::Value*> ProtectAliases(std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values) {
+std::vector<bool> OverwrittenLater(const std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values) {
   auto [analysis_graph, analysed] = InlinedCopy(*graph, values);
   jit::AliasDb alias_db(analysis_graph);
   absl::flat_hash_map<const jit::Node*, size_t> order;
@@ -72,24 +85,36 @@ std::vector<jit::Value*> ProtectAliases(std::shared_ptr<jit::Graph>& graph, cons
   std::vector<jit::Node*> by_order(order.size());
   for (const auto& [node, index] : order) by_order[index] = const_cast<jit::Node*>(node);
 
+  std::vector<bool> overwritten(values.size(), false);
+  for (size_t k = 0; k < values.size(); ++k) {
+    jit::Value* seen = analysed[k];
+    const bool is_input = seen->node()->kind() == c10::prim::Param;
+    for (size_t i = is_input ? 0 : order.at(seen->node()) + 1; i < by_order.size() && !overwritten[k]; ++i) {
+      overwritten[k] = alias_db.writesToAlias(by_order[i], {seen});
+    }
+  }
+  return overwritten;
+}
+
+std::vector<jit::Value*> ProtectAliases(std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values) {
+  const std::vector<bool> overwritten = OverwrittenLater(graph, values);
+  // One clone per value, however many outputs read it.
+  absl::flat_hash_map<jit::Value*, jit::Value*> clones;
   std::vector<jit::Value*> protected_values;
   for (size_t k = 0; k < values.size(); ++k) {
     jit::Value* value = values[k];
-    jit::Value* seen = analysed[k];
-    const bool is_input = seen->node()->kind() == c10::prim::Param;
-    bool overwritten = false;
-    for (size_t i = is_input ? 0 : order.at(seen->node()) + 1; i < by_order.size() && !overwritten; ++i) {
-      overwritten = alias_db.writesToAlias(by_order[i], {seen});
-    }
-    if (!overwritten) {
+    if (!overwritten[k]) {
       protected_values.push_back(value);
       continue;
     }
-    jit::WithInsertPoint guard(value->node()->kind() == c10::prim::Param ? graph->block()->nodes().front()
-                                                                         : value->node()->next());
-    jit::Value* clone = graph->insert(c10::aten::clone, {value});
-    clone->setDebugName(value->debugNameBase() + ".at_node");
-    protected_values.push_back(clone);
+    auto [it, inserted] = clones.try_emplace(value, nullptr);
+    if (inserted) {
+      jit::WithInsertPoint guard(value->node()->kind() == c10::prim::Param ? graph->block()->nodes().front()
+                                                                           : value->node()->next());
+      it->second = graph->insert(c10::aten::clone, {value});
+      it->second->setDebugName(value->debugNameBase() + ".at_node");
+    }
+    protected_values.push_back(it->second);
   }
   GRAPH_DUMP("After featx ProtectAliases: ", graph);
   return protected_values;

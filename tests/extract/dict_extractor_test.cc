@@ -40,53 +40,17 @@ c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tens
   return typed;
 }
 
-class DictExtractorTest : public ::testing::TestWithParam<std::string> {};
-
-// The dozen sampled nodes of each model (every node of the small ones), as
-// torchvision's extractor computes them with a clone right at each node.
-TEST_P(DictExtractorTest, ValuesEqualTorchvisionsAtTheirNodes) {
-  testing::ReferenceModel ref = Load(GetParam());
-  // Values are eval-mode; train mode only needs a valid choice (as
-  // make_models.py gives torchvision).
-  std::vector<std::string> train_choice;
-  for (const std::string& key : Keys(ref.values)) {
-    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
-      train_choice.push_back(key);
-    }
-  }
-  ExtractorOptions options{
-      .train_return_nodes = train_choice, .eval_return_nodes = Keys(ref.values), .suppress_diff_warning = true};
-  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(ref.module, options);
-  ASSERT_TRUE(extractor.ok()) << extractor.status();
-  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
-  ASSERT_EQ(Keys(got), Keys(ref.values));
-  for (const auto& item : ref.values) {
-    EXPECT_TRUE(torch::allclose(got.at(item.key()), item.value(), /*rtol=*/1e-4, /*atol=*/1e-5)) << item.key();
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(Torchvision, DictExtractorTest, ::testing::ValuesIn(testing::FxTraceableReferenceModels()),
-                         [](const auto& info) { return info.param; });
-
-// torchvision returns layer1.0.bn1 after the in-place ReLU overwrote it; featx
-// returns it as it was, and clones only where a later write exists.
-TEST(DictExtractor, InPlaceOverwrittenValuesAreTakenAtTheirNode) {
-  testing::ReferenceModel ref = Load("resnet18");
-  absl::StatusOr<torch::jit::Module> extractor =
-      CreateFeatureExtractor(ref.module, {.return_nodes = {"layer1.0.bn1", "layer1.0.conv1", "fc"}});
-  ASSERT_TRUE(extractor.ok()) << extractor.status();
-  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
-  EXPECT_TRUE(torch::allclose(got.at("layer1.0.bn1"), ref.values.at("layer1.0.bn1"), 1e-4, 1e-5));
-  EXPECT_FALSE(torch::allclose(got.at("layer1.0.bn1"), ref.raw_values.at("layer1.0.bn1"), 1e-4, 1e-5));
-  FileCheck().check_count("aten::clone", 1, /*exactly=*/true)->run(*extractor->get_method("forward").graph());
-}
-
 TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
   testing::ReferenceModel ref = Load("resnet18");
   absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(ref.module, {.return_nodes = {"layer1:feat"}});
   ASSERT_TRUE(extractor.ok()) << extractor.status();
   std::shared_ptr<torch::jit::Graph> graph = extractor->get_method("forward").graph();
-  FileCheck().check("prim::GetAttr[name=\"layer1\"]")->check("prim::DictConstruct")->run(*graph);
+  FileCheck()
+      .check("prim::DictConstruct")
+      ->check("prim::GetAttr[name=\"layer1\"]")
+      ->check("aten::_set_item")
+      ->check_next("return")
+      ->run(*graph);
   int module_calls = 0;
   for (const torch::jit::Node* n : graph->nodes()) {
     if (n->kind() == c10::prim::GetAttr) {
@@ -148,15 +112,26 @@ TEST(DictExtractor, SavedExtractorLoadsAndRuns) {
 // On any error the module keeps its forward, output and all.
 class ExtractorErrorTest : public ::testing::Test {
  protected:
-  void ExpectErrorAndUnchanged(const ExtractorOptions& options, const std::string& message) {
-    testing::ReferenceModel ref = Load("resnet18");
+  void ExpectErrorAndUnchanged(const ExtractorOptions& options, const std::string& message,
+                               const std::string& model = "resnet18") {
+    testing::ReferenceModel ref = Load(model);
+    torch::NoGradGuard no_grad;
+    const c10::IValue output_before = ref.module.forward({ref.input});
     const std::string before = ref.module.get_method("forward").graph()->toString();
     absl::Status status = InstrumentInPlace(ref.module, options);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
     EXPECT_THAT(std::string(status.message()), HasSubstr(message));
     EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
-    torch::NoGradGuard no_grad;
-    EXPECT_TRUE(ref.module.forward({ref.input}).toTensor().equal(ref.values.at("fc")));
+    ExpectEqual(ref.module.forward({ref.input}), output_before);
+  }
+
+  static void ExpectEqual(const c10::IValue& got, const c10::IValue& want) {
+    ASSERT_EQ(got.tagKind(), want.tagKind());
+    if (want.isTensor()) EXPECT_TRUE(got.toTensor().equal(want.toTensor()));
+    if (!want.isTuple()) return;
+    for (size_t i = 0; i < want.toTupleRef().elements().size(); ++i) {
+      ExpectEqual(got.toTupleRef().elements()[i], want.toTupleRef().elements()[i]);
+    }
   }
 };
 
@@ -178,6 +153,27 @@ TEST_F(ExtractorErrorTest, ReturnNodesTogetherWithPerModeNodes) {
 
 TEST_F(ExtractorErrorTest, OnlyOnePerModeList) {
   ExpectErrorAndUnchanged({.train_return_nodes = {"fc"}}, "only train_return_nodes is given");
+}
+
+TEST_F(ExtractorErrorTest, TupleModeOnANodeInsideControlFlow) {
+  ExpectErrorAndUnchanged({.return_nodes = {"conv", "relu"}, .mode = Mode::kTuple},
+                          "tuple mode cannot return node 'relu': it is inside control flow (prim::If)", "control_flow");
+}
+
+TEST_F(ExtractorErrorTest, TupleModeWithTrainAndEvalChoicesOfDifferentLengths) {
+  ExpectErrorAndUnchanged(
+      {.train_return_nodes = {"layer1", "fc"}, .eval_return_nodes = {"layer1"}, .mode = Mode::kTuple},
+      "tuple mode needs as many train_return_nodes as eval_return_nodes (2 and 1)");
+}
+
+TEST_F(ExtractorErrorTest, TupleModeOnAModelThatReturnsNonTensors) {
+  ExpectErrorAndUnchanged({.return_nodes = {"fc"}, .mode = Mode::kTuple},
+                          "its output 'output.1' is a Optional[Tensor]; use dict mode", "googlenet");
+}
+
+TEST_F(ExtractorErrorTest, NodeThatIsNotATensor) {
+  ExpectErrorAndUnchanged({.return_nodes = {"stage2.0.size"}}, "node 'stage2.0.size' makes a List[int], not a Tensor",
+                          "shufflenet_v2_x0_5");
 }
 
 TEST_F(ExtractorErrorTest, UnknownLeafModule) {

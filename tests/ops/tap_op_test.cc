@@ -11,6 +11,8 @@
 #include <torch/csrc/jit/runtime/operator.h>
 #include <torch/torch.h>
 
+#include "ops/capture.h"
+
 namespace {
 
 namespace jit = ::torch::jit;
@@ -34,6 +36,26 @@ TEST(TapOp, ReturnsTheSameTensorNotACopy) {
   at::Tensor x = torch::randn({2, 3});
   at::Tensor y = tap.call(x, "t");
   EXPECT_TRUE(y.is_same(x));
+}
+
+// The overload featx.insert_taps uses for a value a later in-place op
+// overwrites: the capture keeps the value as it was, the graph gets the
+// tensor itself, and nothing is copied while no capture is open.
+TEST(TapOp, CopyOverloadRecordsTheValueAsItWasAtTheTap) {
+  auto tap = c10::Dispatcher::singleton()
+                 .findSchemaOrThrow("featx::tap", "copy")
+                 .typed<at::Tensor(const at::Tensor&, c10::string_view, bool)>();
+  at::Tensor x = torch::zeros({3});
+  at::Tensor passed_without_capture = tap.call(x, "t", true);
+  EXPECT_TRUE(passed_without_capture.is_same(x));
+
+  featx::Capture capture;
+  at::Tensor y = tap.call(x, "t", true);
+  EXPECT_TRUE(y.is_same(x));
+  y.add_(1);  // the in-place op that follows the tap in a rewritten graph
+  EXPECT_TRUE(torch::equal(capture.activations().at("t"), torch::zeros({3})));
+  tap.call(x, "uncopied", false);
+  EXPECT_TRUE(capture.activations().at("uncopied").is_same(x));
 }
 
 TEST(TapOp, PassesGradientsThrough) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 
@@ -10,3 +11,9 @@ ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, input);
 ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(bool, shapes);
+ABSL_DECLARE_FLAG(std::vector<std::string>, return_nodes);
+ABSL_DECLARE_FLAG(std::vector<std::string>, train_return_nodes);
+ABSL_DECLARE_FLAG(std::vector<std::string>, eval_return_nodes);
+ABSL_DECLARE_FLAG(std::string, mode);
+ABSL_DECLARE_FLAG(std::string, output);
+ABSL_DECLARE_FLAG(std::string, manifest);

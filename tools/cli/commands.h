@@ -9,6 +9,12 @@ namespace featx::cli {
 // featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
 [[nodiscard]] absl::Status RunNames();
 
+// featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
+[[nodiscard]] absl::Status RunExtract();
+
+// featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
+[[nodiscard]] absl::Status RunRewrite();
+
 // featx demo: the main job on the embedded default model.
 [[nodiscard]] absl::Status RunDemo();
 

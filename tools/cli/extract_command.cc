@@ -1,0 +1,38 @@
+// featx extract: run a model once, rewritten in any mode, and save the chosen
+// activations as {name: Tensor}.
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "plugin/featx.h"
+#include "plugin/run_extractor.h"
+#include "plugin/status.h"
+#include "tools/cli/cli_flags.h"
+#include "tools/cli/commands.h"
+#include "tools/cli/model_io.h"
+#include "tools/cli/rewrite_options.h"
+
+namespace featx::cli {
+
+absl::Status RunExtract() {
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output.empty()) return absl::InvalidArgumentError("give --output=F.pt, where the activations are written");
+  FEATX_ASSIGN_OR_RETURN(ExtractorOptions options, ExtractorOptionsFromFlags());
+  FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
+  FEATX_ASSIGN_OR_RETURN(at::Tensor input, LoadTensor(absl::GetFlag(FLAGS_input)));
+  module.eval();
+  OutputManifest manifest;
+  FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, options, &manifest));
+  FEATX_ASSIGN_OR_RETURN(Extraction got, RunExtractor(module, manifest, {input}));
+  FEATX_RETURN_IF_ERROR(SavePickle(output, got.activations));
+  for (const auto& item : got.activations) {
+    std::printf("%s\t[%s]\n", item.key().c_str(), absl::StrJoin(item.value().sizes(), ", ").c_str());
+  }
+  std::printf("wrote %zu activations to %s\n", got.activations.size(), output.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace featx::cli
