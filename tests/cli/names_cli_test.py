@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import unittest
 
 import torch
 
 import bazel_unittest
+from cli_case import CliTestCase, run
 
 FEATX = None
 MODELS = None
@@ -27,18 +27,10 @@ def reference(name):
 
 
 def featx(*args):
-    return subprocess.run([FEATX, *args], capture_output=True, text=True, timeout=300)
+    return run(FEATX, *args)
 
 
-class NamesCliTest(unittest.TestCase):
-    def assertCleanError(self, result, *fragments):
-        """Failed with a message, not a crash or a backtrace."""
-        self.assertIn(result.returncode, (1, 2), result.stderr)
-        for fragment in fragments:
-            self.assertIn(fragment, result.stderr)
-        for crash in ("terminate called", "Segmentation", "Exception raised from", "frame #"):
-            self.assertNotIn(crash, result.stderr)
-
+class NamesCliTest(CliTestCase):
     def test_text_is_torchvisions_eval_list(self):
         result = featx("names", "--model=" + model("resnet18"))
         self.assertEqual(result.returncode, 0, result.stderr)
