@@ -1,23 +1,31 @@
-// Dict-mode feature extraction on resnet50, side by side in one run:
-// rewrite time, and forward time of extractors against the plain model.
+// Feature extraction on resnet50 (1x3x128x128), side by side in one run:
+// each comparison alternates the plain model and the rewritten one request by
+// request, so drift in machine load hits both alike, and reports the ratio of
+// their medians.
 //   bazel run //bench:extract_bench
-// prints Google Benchmark's table, then the ratios.
+// prints Google Benchmark's table (ratios as counters), then a summary.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/torch.h>
 
+#include "ops/capture.h"
 #include "plugin/featx.h"
 
 namespace {
 
 std::string model_path = "tests/models/resnet50.pt";
-std::map<std::string, double> seconds;  // benchmark name -> real time per iteration
+std::map<std::string, double> ratios;  // comparison -> rewritten / plain
+std::map<std::string, double> millis;  // benchmark -> ms per call
 
 torch::jit::Module& Model() {
   static torch::jit::Module model = torch::jit::load(model_path);
@@ -26,42 +34,103 @@ torch::jit::Module& Model() {
 
 at::Tensor Input() { return torch::randn({1, 3, 128, 128}); }
 
-void RunForward(benchmark::State& state, torch::jit::Module& module) {
+double Median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+double TimeMs(const std::function<void()>& fn) {
+  const auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// One request of the plain model, then one of `rewritten` (order swapped
+// every round), per benchmark iteration.
+void Compare(benchmark::State& state, const std::string& name, torch::jit::Module rewritten,
+             const std::function<void(torch::jit::Module&, const at::Tensor&)>& request) {
   torch::NoGradGuard no_grad;
-  at::Tensor x = Input();
-  for (int i = 0; i < 3; ++i) module.forward({x});  // profiling executor warm-up
-  for (auto _ : state) benchmark::DoNotOptimize(module.forward({x}));
+  torch::jit::Module plain = Model().clone();
+  const at::Tensor x = Input();
+  for (int i = 0; i < 3; ++i) request(plain, x), request(rewritten, x);  // the executor profiles, then optimizes
+  std::vector<double> plain_ms, rewritten_ms;
+  bool plain_first = true;
+  for (auto _ : state) {
+    if (plain_first) plain_ms.push_back(TimeMs([&] { request(plain, x); }));
+    rewritten_ms.push_back(TimeMs([&] { request(rewritten, x); }));
+    if (!plain_first) plain_ms.push_back(TimeMs([&] { request(plain, x); }));
+    plain_first = !plain_first;
+  }
+  ratios[name] = Median(rewritten_ms) / Median(plain_ms);
+  state.counters["plain_ms"] = Median(plain_ms);
+  state.counters["rewritten_ms"] = Median(rewritten_ms);
+  state.counters["ratio"] = ratios[name];
 }
 
-void BM_PlainForward(benchmark::State& state) { RunForward(state, Model()); }
+void Forward(torch::jit::Module& m, const at::Tensor& x) { benchmark::DoNotOptimize(m.forward({x})); }
 
-void BM_DictLastNodeForward(benchmark::State& state) {
-  torch::jit::Module extractor = *featx::CreateFeatureExtractor(Model(), {.return_nodes = {"fc"}});
-  RunForward(state, extractor);
+void ForwardInCapture(torch::jit::Module& m, const at::Tensor& x) {
+  featx::Capture capture;
+  benchmark::DoNotOptimize(m.forward({x}));
+  benchmark::DoNotOptimize(capture.Take());
 }
 
-void BM_DictLayer1Forward(benchmark::State& state) {
-  torch::jit::Module extractor = *featx::CreateFeatureExtractor(Model(), {.return_nodes = {"layer1"}});
-  RunForward(state, extractor);
+featx::ExtractorOptions Options(std::vector<std::string> nodes, featx::Mode mode) {
+  featx::ExtractorOptions options;
+  options.return_nodes = std::move(nodes);
+  options.mode = mode;
+  return options;
+}
+
+// 20 nodes spread evenly over the eval graph, first and last included.
+std::vector<std::string> TwentyNodes() {
+  const std::vector<std::string> names = featx::GetGraphNodeNames(Model())->eval;
+  std::vector<std::string> chosen;
+  for (int i = 0; i < 20; ++i) chosen.push_back(names[i * (names.size() - 1) / 19]);
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  return chosen;
+}
+
+void BM_DictLastNode_vs_Plain(benchmark::State& state) {
+  Compare(state, "dict extractor of the last node (fc)",
+          *featx::CreateFeatureExtractor(Model(), Options({"fc"}, featx::Mode::kDict)), Forward);
+}
+
+void BM_DictLayer1_vs_Plain(benchmark::State& state) {
+  Compare(state, "dict extractor of layer1 (pruned)",
+          *featx::CreateFeatureExtractor(Model(), Options({"layer1"}, featx::Mode::kDict)), Forward);
+}
+
+void BM_Tap20NoCapture_vs_Plain(benchmark::State& state) {
+  Compare(state, "tap mode, 20 nodes, no capture open",
+          *featx::CreateFeatureExtractor(Model(), Options(TwentyNodes(), featx::Mode::kTap)), Forward);
+}
+
+void BM_Tap20Capture_vs_Plain(benchmark::State& state) {
+  torch::jit::Module tapped = *featx::CreateFeatureExtractor(Model(), Options(TwentyNodes(), featx::Mode::kTap));
+  // The plain model runs in a capture too, so the ratio is the taps' cost.
+  Compare(state, "tap mode, 20 nodes, capture open", tapped, ForwardInCapture);
 }
 
 void BM_CreateFeatureExtractor(benchmark::State& state) {
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(featx::CreateFeatureExtractor(Model(), {.return_nodes = {"layer1", "layer3", "fc"}}));
-  }
+  torch::jit::Module& model = Model();  // loading is not part of the rewrite
+  const featx::ExtractorOptions options = Options({"layer1", "layer3", "fc"}, featx::Mode::kDict);
+  benchmark::DoNotOptimize(featx::CreateFeatureExtractor(model, options));  // warm-up, as torchvision's timing has
+  for (auto _ : state) benchmark::DoNotOptimize(featx::CreateFeatureExtractor(model, options));
 }
 
-BENCHMARK(BM_PlainForward)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_DictLastNodeForward)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_DictLayer1Forward)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_CreateFeatureExtractor)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DictLastNode_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
+BENCHMARK(BM_DictLayer1_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(30);
+BENCHMARK(BM_Tap20NoCapture_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
+BENCHMARK(BM_Tap20Capture_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
+BENCHMARK(BM_CreateFeatureExtractor)->Unit(benchmark::kMillisecond)->Iterations(20);
 
-class RatioReporter : public benchmark::ConsoleReporter {
+class Reporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       const std::string name = run.benchmark_name();
-      seconds[name.substr(0, name.find('/'))] = run.GetAdjustedRealTime();
+      millis[name.substr(0, name.find('/'))] = run.GetAdjustedRealTime();
     }
     ConsoleReporter::ReportRuns(runs);
   }
@@ -70,21 +139,23 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool json = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--model=", 8) == 0) model_path = argv[i] + 8;
+    json |= std::strcmp(argv[i], "--benchmark_format=json") == 0;
   }
   benchmark::Initialize(&argc, argv);
-  RatioReporter reporter;
+  if (json) {
+    // For scripts (vs_torchvision.sh): Google Benchmark's JSON only.
+    benchmark::RunSpecifiedBenchmarks();
+    return 0;
+  }
+  Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  const double plain = seconds["BM_PlainForward"];
-  if (plain > 0) {
-    std::printf("\nresnet50, 1x3x128x128, this machine, one run:\n");
-    std::printf("  dict extractor of the last node (fc) / plain forward: %.3fx\n",
-                seconds["BM_DictLastNodeForward"] / plain);
-    std::printf("  dict extractor of layer1 / plain forward:             %.3fx\n",
-                seconds["BM_DictLayer1Forward"] / plain);
-    std::printf("  CreateFeatureExtractor(layer1, layer3, fc):           %.1f ms\n",
-                seconds["BM_CreateFeatureExtractor"]);
+  std::printf("\nresnet50, 1x3x128x128, this machine, one run (median request, rewritten / plain):\n");
+  for (const auto& [name, ratio] : ratios) std::printf("  %-40s %.3fx\n", name.c_str(), ratio);
+  if (millis.count("BM_CreateFeatureExtractor")) {
+    std::printf("  CreateFeatureExtractor(layer1, layer3, fc)   %.1f ms\n", millis["BM_CreateFeatureExtractor"]);
   }
   benchmark::Shutdown();
   return 0;

@@ -1,5 +1,5 @@
 // featx::GetGraphNodeNames on a TorchScript model (resnet50 by default).
-// names_vs_torchvision.sh runs this beside torchvision's get_graph_node_names
+// vs_torchvision.sh runs this beside torchvision's get_graph_node_names
 // on the same architecture and prints the ratio.
 //
 //   bazel run //bench:names_bench -- --model=path/to/model.pt

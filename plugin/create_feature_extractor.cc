@@ -77,7 +77,7 @@ struct ModeGraph {
 // One training mode's forward: the chosen values, as they were at their
 // nodes, emitted as `mode` says.
 absl::StatusOr<ModeGraph> BuildModeGraph(NamedGraph named, const std::vector<ReturnNode>& wanted,
-                                         absl::string_view training, Mode mode) {
+                                         absl::string_view training, Mode mode, CallSummaries& summaries) {
   FEATX_ASSIGN_OR_RETURN(std::vector<ChosenNode> chosen, ResolveReturnNodes(wanted, named.nodes, training));
   FEATX_ASSIGN_OR_RETURN(std::vector<jit::Value*> values, ChosenValues(chosen, named, mode));
   ModeGraph out{named.graph, {}};
@@ -88,7 +88,7 @@ absl::StatusOr<ModeGraph> BuildModeGraph(NamedGraph named, const std::vector<Ret
 
   FEATX_RETURN_IF_ERROR(TorchCall([&]() -> absl::Status {
     if (mode == Mode::kTap) {
-      const std::vector<bool> overwritten = OverwrittenLater(out.graph, values);
+      const std::vector<bool> overwritten = OverwrittenLater(out.graph, values, &summaries);
       std::vector<TapPoint> taps;
       for (size_t i = 0; i < chosen.size(); ++i) taps.push_back({values[i], chosen[i].output_name, overwritten[i]});
       const std::vector<jit::Value*> tapped = InsertTaps(out.graph, taps);
@@ -103,12 +103,12 @@ absl::StatusOr<ModeGraph> BuildModeGraph(NamedGraph named, const std::vector<Ret
       jit::EliminateDeadCode(out.graph);
       return absl::OkStatus();
     }
-    const std::vector<jit::Value*> at_node = ProtectAliases(out.graph, values);
+    const std::vector<jit::Value*> at_node = ProtectAliases(out.graph, values, &summaries);
     std::vector<EmittedOutput> outputs;
     for (size_t i = 0; i < chosen.size(); ++i) outputs.push_back({chosen[i].output_name, at_node[i]});
     if (mode == Mode::kDict) {
       ReturnDict(out.graph, outputs);
-      Prune(out.graph);
+      Prune(out.graph, &summaries);
     } else {
       ReturnTuple(out.graph, outputs);
       jit::EliminateDeadCode(out.graph);
@@ -134,8 +134,11 @@ absl::StatusOr<ModeGraph> BuildForward(const jit::Module& module, const Extracto
   if (!options.suppress_diff_warning) WarnIfModesDiffer(graphs.train.Names(), graphs.eval.Names());
   const bool same_graph = graphs.train.graph == graphs.eval.graph;
   manifest->mode = options.mode;
+  // What each module call does to its arguments, learned once for both modes.
+  CallSummaries summaries;
   if (same_graph && choices.Same()) {
-    FEATX_ASSIGN_OR_RETURN(ModeGraph both, BuildModeGraph(graphs.train, choices.train, "train", options.mode));
+    FEATX_ASSIGN_OR_RETURN(ModeGraph both,
+                           BuildModeGraph(graphs.train, choices.train, "train", options.mode, summaries));
     manifest->train = manifest->eval = both.emitted;
     return both;
   }
@@ -143,8 +146,9 @@ absl::StatusOr<ModeGraph> BuildForward(const jit::Module& module, const Extracto
     // The modes share one graph but not one choice: each needs its own copy.
     FEATX_ASSIGN_OR_RETURN(graphs.eval, TraceNamedGraph(module, leaves, /*training=*/false));
   }
-  FEATX_ASSIGN_OR_RETURN(ModeGraph train, BuildModeGraph(graphs.train, choices.train, "train", options.mode));
-  FEATX_ASSIGN_OR_RETURN(ModeGraph eval, BuildModeGraph(graphs.eval, choices.eval, "eval", options.mode));
+  FEATX_ASSIGN_OR_RETURN(ModeGraph train,
+                         BuildModeGraph(graphs.train, choices.train, "train", options.mode, summaries));
+  FEATX_ASSIGN_OR_RETURN(ModeGraph eval, BuildModeGraph(graphs.eval, choices.eval, "eval", options.mode, summaries));
   manifest->train = train.emitted;
   manifest->eval = eval.emitted;
   if (options.mode == Mode::kTuple && train.emitted.size() != eval.emitted.size()) {
@@ -170,8 +174,10 @@ absl::Status InstrumentInPlace(jit::Module& module, const ExtractorOptions& opti
 
 absl::StatusOr<jit::Module> CreateFeatureExtractor(const jit::Module& module, const ExtractorOptions& options,
                                                    OutputManifest* manifest) {
-  FEATX_ASSIGN_OR_RETURN(jit::Module extractor, TorchCall([&] { return module.clone(/*inplace=*/true); }));
-  FEATX_RETURN_IF_ERROR(InstrumentInPlace(extractor, options, manifest));
+  OutputManifest emitted;
+  FEATX_ASSIGN_OR_RETURN(ModeGraph forward, BuildForward(module, options, &emitted));
+  FEATX_ASSIGN_OR_RETURN(jit::Module extractor, WithForward(module, std::move(forward.graph)));
+  if (manifest != nullptr) *manifest = std::move(emitted);
   return extractor;
 }
 

@@ -99,7 +99,9 @@ absl::string_view ModeName(Mode mode);
 [[nodiscard]] absl::StatusOr<Mode> ParseMode(absl::string_view name);
 
 // A new module whose forward emits the chosen activations (DESIGN.md section
-// 4); `module` is not changed (the new one shares its parameters). The new
+// 4); `module` is not changed. The new one shares its submodules,
+// parameters and buffers, as torchvision's does (so `extractor.eval()` also
+// sets the submodules' mode), and has forward as its only method. The new
 // forward keeps torchvision's dual behaviour: the train choice while the
 // module is training, the eval choice otherwise. An activation that a later
 // op overwrites in place is emitted as it was at its node. A node inside

@@ -33,4 +33,27 @@ absl::Status InstallForward(jit::Module& module, std::shared_ptr<jit::Graph> gra
   return absl::OkStatus();
 }
 
+absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_ptr<jit::Graph> graph) {
+  return TorchCall([&] {
+    const c10::ClassTypePtr& type = module.type();
+    std::shared_ptr<jit::CompilationUnit> cu = module._ivalue()->compilation_unit();
+    jit::Module extractor(*type->name(), cu, /*shouldMangle=*/true);
+    for (size_t i = 0; i < type->numAttributes(); ++i) {
+      const std::string& name = type->getAttributeName(i);
+      const c10::IValue value = module._ivalue()->getSlot(i);
+      if (type->getAttribute(i)->is_module()) {
+        extractor.register_module(name, jit::Module(value.toObject()));
+      } else {
+        extractor.register_attribute(name, type->getAttribute(i), value, type->is_parameter(i), type->is_buffer(i));
+      }
+    }
+    for (size_t i = 0; i < type->numConstants(); ++i) {
+      extractor.type()->addConstant(type->getConstantName(i), type->getConstant(i));
+    }
+    graph->inputs()[0]->setType(extractor.type());
+    extractor.type()->addMethod(cu->create_function(c10::QualifiedName(*extractor.type()->name(), "forward"), graph));
+    return extractor;
+  });
+}
+
 }  // namespace featx

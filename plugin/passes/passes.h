@@ -18,6 +18,7 @@
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/leaf_modules.h"
+#include "plugin/passes/call_summaries.h"
 
 namespace featx {
 
@@ -70,14 +71,25 @@ std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph
 // For each value, whether alias analysis finds a write to it, or to anything
 // aliasing it, after its node: an in-place op, or an in-place module such as
 // ReLU(inplace=True) (module calls are analysed inlined, on a copy).
+// `summaries`, when given, is reused (and filled) across passes. A fresh
+// value (an op's or module's new tensor) is decided from its uses and the
+// schemas' alias annotations; any other by OverwrittenLaterByAliasDb.
 std::vector<bool> OverwrittenLater(const std::shared_ptr<torch::jit::Graph>& graph,
-                                   const std::vector<torch::jit::Value*>& values);
+                                   const std::vector<torch::jit::Value*>& values, CallSummaries* summaries = nullptr);
+
+// The same question answered by torch's AliasDb on an analysis copy of the
+// graph (call_summaries.h): slower, and the reference the fast path is
+// tested against.
+std::vector<bool> OverwrittenLaterByAliasDb(const std::shared_ptr<torch::jit::Graph>& graph,
+                                            const std::vector<torch::jit::Value*>& values,
+                                            CallSummaries* summaries = nullptr);
 
 // For each value, the value that holds it as it was at its node: the value
 // itself, or, where OverwrittenLater, a clone inserted right after it (one
 // per value).
 std::vector<torch::jit::Value*> ProtectAliases(std::shared_ptr<torch::jit::Graph>& graph,
-                                               const std::vector<torch::jit::Value*>& values);
+                                               const std::vector<torch::jit::Value*>& values,
+                                               CallSummaries* summaries = nullptr);
 
 // A value to observe and the tag it is recorded under.
 struct TapPoint {
@@ -97,7 +109,7 @@ std::vector<torch::jit::Value*> InsertTaps(std::shared_ptr<torch::jit::Graph>& g
 
 // Removes what the graph's outputs do not need, unused module calls included
 // (torch's dead-code elimination keeps every call; FX does not).
-void Prune(std::shared_ptr<torch::jit::Graph>& graph);
+void Prune(std::shared_ptr<torch::jit::Graph>& graph, CallSummaries* summaries = nullptr);
 
 // A chosen activation and the name it is emitted under.
 struct EmittedOutput {

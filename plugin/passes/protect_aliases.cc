@@ -11,8 +11,11 @@
 // A clone is inserted only where alias analysis finds a write to the value,
 // or to anything aliasing it, after its node. Alias analysis treats a call of
 // a module as writing everything it is given, so the analysis runs on a copy
-// with every call inlined (ReLU(inplace=True) writes its input, Conv2d does
-// not); the clones go into the graph itself.
+// whose calls are replaced by stand-ins that write and alias as the module's
+// code does (call_summaries.h: ReLU(inplace=True) writes its input, Conv2d
+// does not); the clones go into the graph itself.
+#include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include <torch/csrc/jit/ir/alias_analysis.h>
@@ -20,6 +23,8 @@
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "plugin/passes/call_summaries.h"
 #include "plugin/passes/passes.h"
 
 namespace featx {
@@ -40,64 +45,165 @@ void Number(jit::Block* block, absl::flat_hash_map<const jit::Node*, size_t>* or
 // can be found again after inlining replaces call outputs. The marker is
 // aten::dim, which creates no alias (a tuple holding the value would make
 // alias analysis treat it as escaping into a container).
-// Records, for every value `from` makes, the same value in `to`, a copy of
-// it (Graph::copy keeps the structure, nested blocks included).
-void MapValues(jit::Block* from, jit::Block* to, std::unordered_map<jit::Value*, jit::Value*>* map) {
-  for (size_t i = 0; i < from->inputs().size(); ++i) map->emplace(from->inputs()[i], to->inputs()[i]);
-  auto it = to->nodes().begin();
-  for (jit::Node* n : from->nodes()) {
-    jit::Node* twin = *it++;
-    for (size_t i = 0; i < n->outputs().size(); ++i) map->emplace(n->output(i), twin->output(i));
-    for (size_t b = 0; b < n->blocks().size(); ++b) MapValues(n->blocks()[b], twin->blocks()[b], map);
+bool SharesSet(const c10::AliasInfo& a, const c10::AliasInfo& b) {
+  for (const c10::Symbol& set : a.beforeSets()) {
+    if (b.beforeSets().count(set)) return true;
   }
+  return false;
 }
 
-std::pair<std::shared_ptr<jit::Graph>, std::vector<jit::Value*>> InlinedCopy(jit::Graph& graph,
-                                                                             const std::vector<jit::Value*>& values) {
-  std::shared_ptr<jit::Graph> copy = graph.copy();  // Graph::copy is not const, but leaves `graph` alone.
-  std::unordered_map<jit::Value*, jit::Value*> value_map;
-  MapValues(graph.block(), copy->block(), &value_map);
-  std::vector<jit::Node*> markers;
-  for (jit::Value* v : values) {
-    jit::Value* mapped = value_map.at(v);
-    jit::Node* marker = copy->create(c10::aten::dim, {mapped});
-    marker->output()->setType(c10::IntType::get());
-    if (mapped->node()->kind() == c10::prim::Param) {
-      marker->insertBefore(mapped->node()->owningBlock()->nodes().front());
-    } else {
-      marker->insertAfter(mapped->node());
-    }
-    markers.push_back(marker);
+// The only tensor argument of a module call (after the module), or nullptr.
+jit::Value* SoleTensorArgument(const jit::Node* call) {
+  jit::Value* tensor = nullptr;
+  for (size_t i = 1; i < call->inputs().size(); ++i) {
+    if (!call->input(i)->type()->isSubtypeOf(*c10::TensorType::get())) continue;
+    if (tensor != nullptr) return nullptr;
+    tensor = call->input(i);
   }
-  jit::Inline(*copy);
-  std::vector<jit::Value*> inlined;
-  for (jit::Node* marker : markers) inlined.push_back(marker->input());
-  return {copy, inlined};
+  return tensor;
+}
+
+// The fresh tensor `v` is, or is a view or in-place result of: walking back
+// through ops whose schema says their output aliases one argument (add_,
+// view) and module calls whose code returns their argument
+// (ReLU(inplace=True)), to an op or module that made a new tensor. nullptr
+// when the walk meets anything else (a graph input, module state, several
+// possible sources).
+jit::Value* FreshRoot(jit::Value* v, CallSummaries& summaries) {
+  for (int steps = 0; steps < 1000; ++steps) {
+    jit::Node* producer = v->node();
+    if (producer->kind() == c10::prim::CallMethod) {
+      if (producer->outputs().size() != 1) return nullptr;
+      const CallSummary& summary = summaries.Of(producer);
+      if (!summary.output_may_alias) return v;
+      if (!summary.output_aliases_only_arguments) return nullptr;
+      v = SoleTensorArgument(producer);
+      if (v == nullptr) return nullptr;
+      continue;
+    }
+    const c10::FunctionSchema* schema = producer->maybeSchema();
+    if (schema == nullptr || v->offset() >= schema->returns().size()) return nullptr;
+    const c10::AliasInfo* result = schema->returns()[v->offset()].alias_info();
+    if (result == nullptr) return v;
+    if (result->isWildcardBefore() || result->isWildcardAfter()) return nullptr;
+    jit::Value* source = nullptr;
+    for (size_t i = 0; i < schema->arguments().size() && i < producer->inputs().size(); ++i) {
+      const c10::AliasInfo* argument = schema->arguments()[i].alias_info();
+      if (argument == nullptr || !SharesSet(*argument, *result)) continue;
+      if (source != nullptr) return nullptr;
+      source = producer->input(i);
+    }
+    if (source == nullptr) return nullptr;
+    v = source;
+  }
+  return nullptr;
+}
+
+// Whether a use of the fresh tensor `root`, or of a view or alias made from
+// it, writes to it after `node`; nullopt when the uses are beyond this
+// simple reasoning (containers, block outputs, calls of functions, wildcard
+// aliases). A fresh tensor's memory is reachable through its uses alone.
+std::optional<bool> WrittenAfter(jit::Value* root, const jit::Node* node, CallSummaries& summaries) {
+  std::vector<jit::Value*> aliases = {root};
+  absl::flat_hash_set<jit::Value*> visited = {root};
+  while (!aliases.empty()) {
+    jit::Value* alias = aliases.back();
+    aliases.pop_back();
+    for (const jit::Use& use : alias->uses()) {
+      jit::Node* user = use.user;
+      bool writes = false;
+      std::vector<jit::Value*> derived;
+      if (user->kind() == c10::prim::Return) {
+        if (user->owningBlock() != user->owningGraph()->block()) return std::nullopt;  // leaves a block
+        continue;
+      }
+      if (user->kind() == c10::prim::CallMethod) {
+        const CallSummary& summary = summaries.Of(user);
+        writes = summary.writes_arguments;
+        if (summary.output_may_alias) derived.assign(user->outputs().begin(), user->outputs().end());
+      } else {
+        const c10::FunctionSchema* schema = user->maybeSchema();
+        if (schema == nullptr || schema->is_vararg() || use.offset >= schema->arguments().size()) return std::nullopt;
+        const c10::AliasInfo* argument = schema->arguments()[use.offset].alias_info();
+        if (argument == nullptr) continue;  // only read
+        if (argument->isWildcardBefore() || argument->isWildcardAfter()) return std::nullopt;
+        writes = argument->isWrite();
+        for (size_t i = 0; i < schema->returns().size(); ++i) {
+          const c10::AliasInfo* result = schema->returns()[i].alias_info();
+          if (result == nullptr) continue;
+          if (result->isWildcardBefore() || result->isWildcardAfter()) return std::nullopt;
+          if (SharesSet(*argument, *result)) derived.push_back(user->output(i));
+        }
+      }
+      if (writes && user->isAfter(node)) return true;
+      for (jit::Value* d : derived) {
+        if (!d->type()->isSubtypeOf(*c10::TensorType::get())) return std::nullopt;
+        if (visited.insert(d).second) aliases.push_back(d);
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
-std::vector<bool> OverwrittenLater(const std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values) {
-  auto [analysis_graph, analysed] = InlinedCopy(*graph, values);
+std::vector<bool> OverwrittenLater(const std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values,
+                                   CallSummaries* summaries) {
+  CallSummaries own;
+  CallSummaries& calls = summaries != nullptr ? *summaries : own;
+  // Most activations are fresh tensors whose uses tell the whole story; the
+  // rest get full alias analysis.
+  std::vector<bool> overwritten(values.size(), false);
+  std::vector<jit::Value*> undecided;
+  std::vector<size_t> undecided_index;
+  for (size_t k = 0; k < values.size(); ++k) {
+    jit::Value* root = FreshRoot(values[k], calls);
+    std::optional<bool> written =
+        root != nullptr ? WrittenAfter(root, values[k]->node(), calls) : std::optional<bool>();
+    if (written.has_value()) {
+      overwritten[k] = *written;
+    } else {
+      undecided.push_back(values[k]);
+      undecided_index.push_back(k);
+    }
+  }
+  if (undecided.empty()) return overwritten;
+  const std::vector<bool> analysed = OverwrittenLaterByAliasDb(graph, undecided, &calls);
+  for (size_t i = 0; i < undecided.size(); ++i) overwritten[undecided_index[i]] = analysed[i];
+  return overwritten;
+}
+
+std::vector<bool> OverwrittenLaterByAliasDb(const std::shared_ptr<jit::Graph>& graph,
+                                            const std::vector<jit::Value*>& values, CallSummaries* summaries) {
+  CallSummaries own;
+  auto [analysis_graph, analysed] = (summaries != nullptr ? *summaries : own).MakeAnalysisCopy(*graph, values);
   jit::AliasDb alias_db(analysis_graph);
   absl::flat_hash_map<const jit::Node*, size_t> order;
   Number(analysis_graph->block(), &order);
   std::vector<jit::Node*> by_order(order.size());
   for (const auto& [node, index] : order) by_order[index] = const_cast<jit::Node*>(node);
 
+  // Only nodes that write something can overwrite a value; most do not.
+  std::vector<size_t> writers;
+  for (size_t i = 0; i < by_order.size(); ++i) {
+    if (alias_db.isMutable(by_order[i])) writers.push_back(i);
+  }
   std::vector<bool> overwritten(values.size(), false);
   for (size_t k = 0; k < values.size(); ++k) {
     jit::Value* seen = analysed[k];
-    const bool is_input = seen->node()->kind() == c10::prim::Param;
-    for (size_t i = is_input ? 0 : order.at(seen->node()) + 1; i < by_order.size() && !overwritten[k]; ++i) {
-      overwritten[k] = alias_db.writesToAlias(by_order[i], {seen});
+    if (!alias_db.hasWriters(seen)) continue;
+    const size_t after = seen->node()->kind() == c10::prim::Param ? 0 : order.at(seen->node()) + 1;
+    for (auto it = std::lower_bound(writers.begin(), writers.end(), after); it != writers.end() && !overwritten[k];
+         ++it) {
+      overwritten[k] = alias_db.writesToAlias(by_order[*it], {seen});
     }
   }
   return overwritten;
 }
 
-std::vector<jit::Value*> ProtectAliases(std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values) {
-  const std::vector<bool> overwritten = OverwrittenLater(graph, values);
+std::vector<jit::Value*> ProtectAliases(std::shared_ptr<jit::Graph>& graph, const std::vector<jit::Value*>& values,
+                                        CallSummaries* summaries) {
+  const std::vector<bool> overwritten = OverwrittenLater(graph, values, summaries);
   // One clone per value, however many outputs read it.
   absl::flat_hash_map<jit::Value*, jit::Value*> clones;
   std::vector<jit::Value*> protected_values;

@@ -11,18 +11,14 @@
 // rest, and repeats. It assumes a module's output is not a view that
 // something else reads later, which holds for torch.nn's and torchvision's
 // leaves (Flatten is the exception in principle).
-#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <torch/csrc/jit/api/function_impl.h>
-#include <torch/csrc/jit/ir/alias_analysis.h>
-#include <torch/csrc/jit/passes/inliner.h>
-
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
+#include "plugin/passes/call_summaries.h"
 #include "plugin/passes/passes.h"
 
 namespace featx {
@@ -53,41 +49,11 @@ bool IsView(const jit::Value* v) {
   return alias != nullptr && !alias->isWrite();
 }
 
-// Whether a module's method writes to any of its arguments
-// (ReLU(inplace=True) does, Conv2d does not), by alias analysis of its
-// inlined code. Decided once per class and method.
-class MutatingCalls {
- public:
-  bool Mutates(const jit::Node* call) {
-    auto type = call->input(0)->type()->expect<c10::ClassType>();
-    const std::string& method = call->s(c10::attr::name);
-    auto [it, inserted] = known_.try_emplace(std::make_pair(type.get(), method), true);
-    if (inserted) it->second = WritesToArguments(type->getMethod(method));
-    return it->second;
-  }
-
- private:
-  static bool WritesToArguments(jit::Function& method) {
-    std::shared_ptr<jit::Graph> graph = jit::toGraphFunction(method).graph()->copy();
-    jit::Inline(*graph);
-    jit::AliasDb alias_db(graph);
-    std::vector<jit::Value*> arguments(graph->inputs().begin() + 1, graph->inputs().end());
-    for (jit::Node* n : graph->nodes()) {
-      if (alias_db.writesToAlias(n, jit::ValueSet(arguments.begin(), arguments.end()))) return true;
-    }
-    return false;
-  }
-
-  std::map<std::pair<const c10::ClassType*, std::string>, bool> known_;
-};
-
-bool IsUnneededCall(const jit::Node* n, MutatingCalls& mutating) {
+bool IsUnneededCall(const jit::Node* n, CallSummaries& summaries) {
+  if (n->hasUses()) return false;
   const bool is_call = n->kind() == c10::prim::CallMethod;
-  const bool in_place = is_call ? mutating.Mutates(n) : IsInPlaceOp(n);
+  const bool in_place = is_call ? summaries.Of(n).writes_arguments : IsInPlaceOp(n);
   if (!is_call && !in_place) return false;
-  for (const jit::Value* out : n->outputs()) {
-    if (out->hasUses()) return false;
-  }
   for (size_t i = n->kind() == c10::prim::CallMethod ? 1 : 0; i < n->inputs().size(); ++i) {
     const jit::Value* input = n->input(i);
     if (input->type()->kind() == c10::TypeKind::ClassType) continue;
@@ -96,13 +62,13 @@ bool IsUnneededCall(const jit::Node* n, MutatingCalls& mutating) {
   return true;
 }
 
-bool RemoveUnneededCalls(jit::Block* block, MutatingCalls& mutating) {
+bool RemoveUnneededCalls(jit::Block* block, CallSummaries& summaries) {
   bool removed = false;
   for (auto it = block->nodes().rbegin(); it != block->nodes().rend();) {
     jit::Node* n = *it;
     ++it;
-    for (jit::Block* b : n->blocks()) removed |= RemoveUnneededCalls(b, mutating);
-    if (IsUnneededCall(n, mutating)) {
+    for (jit::Block* b : n->blocks()) removed |= RemoveUnneededCalls(b, summaries);
+    if (IsUnneededCall(n, summaries)) {
       n->destroy();
       removed = true;
     }
@@ -110,13 +76,29 @@ bool RemoveUnneededCalls(jit::Block* block, MutatingCalls& mutating) {
   return removed;
 }
 
+// One backward sweep that removes nodes nothing uses and that write
+// nothing: what the model computes after the last chosen node, in one go and
+// without alias analysis. torch's elimination then handles in-place ops.
+void RemoveUnusedPureNodes(jit::Block* block, CallSummaries& summaries) {
+  for (auto it = block->nodes().rbegin(); it != block->nodes().rend();) {
+    jit::Node* n = *it;
+    ++it;
+    if (!n->blocks().empty() || n->hasUses() || n->hasSideEffects()) continue;
+    if (n->kind() == c10::prim::CallMethod ? summaries.Of(n).writes_arguments : IsInPlaceOp(n)) continue;
+    if (n->kind() == c10::prim::CallFunction || n->kind() == c10::prim::Param) continue;
+    n->destroy();
+  }
+}
+
 }  // namespace
 
-void Prune(std::shared_ptr<jit::Graph>& graph) {
-  MutatingCalls mutating;
+void Prune(std::shared_ptr<jit::Graph>& graph, CallSummaries* summaries) {
+  CallSummaries own;
+  CallSummaries& calls = summaries != nullptr ? *summaries : own;
+  RemoveUnusedPureNodes(graph->block(), calls);
   do {
     jit::EliminateDeadCode(graph);
-  } while (RemoveUnneededCalls(graph->block(), mutating));
+  } while (RemoveUnneededCalls(graph->block(), calls));
   GRAPH_DUMP("After featx Prune: ", graph);
 }
 

@@ -1,0 +1,34 @@
+"""Times torchvision's get_graph_node_names and create_feature_extractor on
+an architecture (the median of 5 calls after a warm-up); prints JSON
+{"model": ..., "eval_names": N, "names_seconds": ..., "extractor_seconds": ...}.
+
+Usage: torchvision_times.py MODEL RETURN_NODES (comma-separated)."""
+import json
+import sys
+import time
+import warnings
+
+import torchvision
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+
+
+def median_seconds(fn):
+    fn()  # warm-up
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+name, return_nodes = sys.argv[1], sys.argv[2].split(",")
+model = getattr(torchvision.models, name)(weights=None).eval()
+warnings.simplefilter("ignore")
+_, eval_names = get_graph_node_names(model, suppress_diff_warning=True)
+print(json.dumps({
+    "model": name,
+    "eval_names": len(eval_names),
+    "names_seconds": median_seconds(lambda: get_graph_node_names(model, suppress_diff_warning=True)),
+    "extractor_seconds": median_seconds(lambda: create_feature_extractor(model, return_nodes=return_nodes)),
+}))

@@ -1,0 +1,180 @@
+#include "plugin/passes/call_summaries.h"
+
+#include <unordered_map>
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/passes/inliner.h>
+
+namespace featx {
+namespace {
+
+namespace jit = ::torch::jit;
+
+bool IsTensor(const jit::Value* v) { return v->type()->isSubtypeOf(*c10::TensorType::get()); }
+
+// Inlines `call` from its callee's own graph (not its optimized one, which
+// the graph executor compiles on first use); returns the first inlined node,
+// or the node after `call` when nothing was inserted.
+jit::Node* InlineCall(jit::Node* call, jit::GraphFunction& callee) {
+  jit::Node* before = call->prev();
+  // A function call's first input is the function itself.
+  if (call->kind() == c10::prim::CallFunction) call->removeInput(0);
+  jit::WithInsertPoint guard(call);
+  std::vector<jit::Value*> outputs = jit::insertGraph(*call->owningGraph(), *callee.graph(), call->inputs());
+  for (size_t i = 0; i < outputs.size(); ++i) call->outputs()[i]->replaceAllUsesWith(outputs[i]);
+  call->destroy();
+  return before->next();
+}
+
+// The only tensor argument of a module call (after the module itself), or
+// nullptr.
+jit::Value* SoleTensorArgument(const jit::Node* call) {
+  jit::Value* tensor = nullptr;
+  for (size_t i = 1; i < call->inputs().size(); ++i) {
+    if (!IsTensor(call->input(i))) continue;
+    if (tensor != nullptr) return nullptr;
+    tensor = call->input(i);
+  }
+  return tensor;
+}
+
+// Replaces `call` by ops that alias and write as its summary says; false when
+// no stand-in fits (the call is then inlined).
+bool ReplaceWithStandIn(jit::Node* call, const CallSummary& summary) {
+  jit::Value* argument = SoleTensorArgument(call);
+  if (call->outputs().size() != 1 || !IsTensor(call->output()) || argument == nullptr) return false;
+  // Nodes made directly, not through Graph::insert: its schema matching
+  // would cost more than the analysis saves.
+  jit::Graph& graph = *call->owningGraph();
+  auto add = [&](c10::Symbol kind, std::vector<jit::Value*> inputs) {
+    jit::Node* n = graph.create(kind, inputs);
+    n->insertBefore(call);
+    return n->output();
+  };
+  jit::Value* stand_in = nullptr;
+  if (summary.writes_arguments) stand_in = add(c10::aten::relu_, {argument});
+  if (!summary.output_may_alias) {
+    jit::Node* none = graph.createNone();
+    none->insertBefore(call);
+    stand_in = add(c10::aten::clone, {argument, none->output()});
+  } else if (!summary.writes_arguments) {
+    stand_in = add(c10::aten::alias, {argument});
+  }
+  stand_in->setType(call->output()->type());
+  call->output()->replaceAllUsesWith(stand_in);
+  call->destroy();
+  return true;
+}
+
+// Records, for every value `from` makes, the same value in `to`, a copy of
+// it (Graph::copy keeps the structure, nested blocks included).
+void MapValues(jit::Block* from, jit::Block* to, std::unordered_map<jit::Value*, jit::Value*>* map) {
+  for (size_t i = 0; i < from->inputs().size(); ++i) map->emplace(from->inputs()[i], to->inputs()[i]);
+  auto it = to->nodes().begin();
+  for (jit::Node* n : from->nodes()) {
+    jit::Node* twin = *it++;
+    for (size_t i = 0; i < n->outputs().size(); ++i) map->emplace(n->output(i), twin->output(i));
+    for (size_t b = 0; b < n->blocks().size(); ++b) MapValues(n->blocks()[b], twin->blocks()[b], map);
+  }
+}
+
+}  // namespace
+
+const CallSummary& CallSummaries::Of(const jit::Node* call) {
+  auto type = call->input(0)->type()->expect<c10::ClassType>();
+  const std::string& method = call->s(c10::attr::name);
+  auto key = std::make_pair(type.get(), method);
+  auto it = known_.find(key);
+  if (it == known_.end()) it = known_.emplace(key, Summarize(*type, method)).first;
+  return it->second;
+}
+
+CallSummary CallSummaries::Summarize(const c10::ClassType& type, const std::string& method) {
+  std::shared_ptr<jit::Graph> graph = jit::toGraphFunction(type.getMethod(method)).graph()->copy();
+  // AliasDb takes a graph's inputs to be wildcards, which alias every
+  // module attribute: BatchNorm's write to its running stats would count as
+  // a write to its input. Tensor arguments become fresh copies of
+  // themselves, so only writes to them (or to what the code makes of them)
+  // count; the inputs proper then alias only what comes from outside the
+  // arguments (the module's state, unknown memory).
+  std::vector<jit::Value*> arguments;
+  jit::Node* none = graph->createNone();
+  none->insertBefore(graph->block()->nodes().front());
+  for (size_t i = 1; i < graph->inputs().size(); ++i) {
+    jit::Value* input = graph->inputs()[i];
+    if (!IsTensor(input)) {
+      arguments.push_back(input);
+      continue;
+    }
+    jit::Node* fresh = graph->create(c10::aten::clone, {input, none->output()});
+    fresh->insertAfter(none);
+    fresh->output()->setType(input->type());
+    input->replaceAllUsesAfterNodeWith(fresh, fresh->output());
+    arguments.push_back(fresh->output());
+  }
+  ReplaceCalls(graph->block());
+  jit::AliasDb alias_db(graph);
+  const jit::ValueSet argument_set(arguments.begin(), arguments.end());
+  CallSummary summary{false, false, false};
+  std::vector<jit::Block*> blocks = {graph->block()};
+  while (!blocks.empty() && !summary.writes_arguments) {
+    jit::Block* block = blocks.back();
+    blocks.pop_back();
+    for (jit::Node* n : block->nodes()) {
+      if (alias_db.writesToAlias(n, argument_set)) summary.writes_arguments = true;
+      for (jit::Block* b : n->blocks()) blocks.push_back(b);
+    }
+  }
+  const bool aliases_arguments = alias_db.mayContainAlias(graph->outputs(), arguments);
+  const bool aliases_other = alias_db.mayContainAlias(graph->outputs(), graph->inputs());
+  summary.output_may_alias = aliases_arguments || aliases_other;
+  summary.output_aliases_only_arguments = aliases_arguments && !aliases_other;
+  return summary;
+}
+
+void CallSummaries::ReplaceCalls(jit::Block* block) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    jit::Node* call = *it;
+    jit::GraphFunction* callee = jit::tryToGraphFunction(call);
+    if (callee == nullptr) {
+      for (jit::Block* b : call->blocks()) ReplaceCalls(b);
+      ++it;
+      continue;
+    }
+    jit::Node* next = call->next();
+    if (call->kind() == c10::prim::CallMethod && ReplaceWithStandIn(call, Of(call))) {
+      it = jit::graph_node_list_iterator(next, jit::kNextDirection);
+      continue;
+    }
+    // Visit what was inlined: it holds the callee's own calls.
+    it = jit::graph_node_list_iterator(InlineCall(call, *callee), jit::kNextDirection);
+  }
+}
+
+AnalysisCopy CallSummaries::MakeAnalysisCopy(jit::Graph& graph, const std::vector<jit::Value*>& values) {
+  AnalysisCopy out;
+  out.graph = graph.copy();
+  std::unordered_map<jit::Value*, jit::Value*> value_map;
+  MapValues(graph.block(), out.graph->block(), &value_map);
+  // A marker right after each value uses it, so it can be found again after
+  // its call is replaced. aten::dim creates no alias (a tuple holding the
+  // value would make alias analysis treat it as escaping into a container).
+  std::vector<jit::Node*> markers;
+  for (jit::Value* v : values) {
+    jit::Value* mapped = value_map.at(v);
+    jit::Node* marker = out.graph->create(c10::aten::dim, {mapped});
+    marker->output()->setType(c10::IntType::get());
+    if (mapped->node()->kind() == c10::prim::Param) {
+      marker->insertBefore(mapped->node()->owningBlock()->nodes().front());
+    } else {
+      marker->insertAfter(mapped->node());
+    }
+    markers.push_back(marker);
+  }
+  ReplaceCalls(out.graph->block());
+  for (jit::Node* marker : markers) out.values.push_back(marker->input());
+  return out;
+}
+
+}  // namespace featx

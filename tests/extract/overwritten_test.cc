@@ -1,0 +1,88 @@
+// featx.protect_aliases decides which activations a later op overwrites: a
+// fast path from schemas' alias annotations and module summaries, and torch's
+// AliasDb on an analysis copy for the rest. Both must agree on every node of
+// every test model, in both training modes.
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "plugin/leaf_modules.h"
+#include "plugin/named_graph.h"
+#include "plugin/passes/passes.h"
+#include "tests/testing/reference_models.h"
+
+namespace featx {
+namespace {
+
+bool IsTensor(const torch::jit::Value* v) { return v->type()->isSubtypeOf(*c10::TensorType::get()); }
+
+class OverwrittenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OverwrittenTest, FastPathAgreesWithAliasDbOnEveryNode) {
+  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(GetParam());
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(ref->module, {});
+  ASSERT_TRUE(leaves.ok());
+  for (bool training : {true, false}) {
+    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, *leaves, training);
+    ASSERT_TRUE(named.ok()) << named.status();
+    std::vector<torch::jit::Value*> values;
+    std::vector<std::string> names;
+    for (const NamedNode& n : named->nodes) {
+      if (n.value != nullptr && IsTensor(n.value)) {
+        values.push_back(n.value);
+        names.push_back(n.name);
+      }
+    }
+    const std::vector<bool> fast = OverwrittenLater(named->graph, values);
+    const std::vector<bool> reference = OverwrittenLaterByAliasDb(named->graph, values);
+    for (size_t i = 0; i < values.size(); ++i) {
+      EXPECT_EQ(fast[i], reference[i]) << names[i] << (training ? " (train)" : " (eval)");
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, OverwrittenTest, ::testing::ValuesIn(testing::AvailableReferenceModels()),
+                         [](const auto& info) { return info.param; });
+
+// What a reader of resnet18 and the in-place chain expects.
+TEST(Overwritten, InPlaceWritesAfterTheNodeAndOnlyThose) {
+  for (const auto& [model, expected] : std::vector<std::pair<std::string, std::map<std::string, bool>>>{
+           {"resnet18",
+            {{"layer1.0.conv1", false},
+             {"layer1.0.bn1", true},
+             {"layer1.0.relu", false},
+             {"layer1.0.bn2", true},
+             {"layer1.0.add", true},
+             {"layer1", false},
+             {"fc", false}}},
+           {"inplace_chain", {{"shortcut", false}, {"bn", true}, {"relu", true}, {"add_", true}, {"mul_", false}}}}) {
+    absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(model);
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, *LeafModules::Create(ref->module, {}), false);
+    ASSERT_TRUE(named.ok());
+    std::vector<torch::jit::Value*> values;
+    std::vector<std::string> names;
+    for (const NamedNode& n : named->nodes) {
+      if (expected.count(n.name) != 0) {
+        values.push_back(n.value);
+        names.push_back(n.name);
+      }
+    }
+    // layer1 is the prefix for its last node.
+    if (model == "resnet18") {
+      for (const NamedNode& n : named->nodes) {
+        if (n.name == "layer1.1.relu_1") values.push_back(n.value), names.push_back("layer1");
+      }
+    }
+    ASSERT_EQ(values.size(), expected.size()) << model;
+    const std::vector<bool> got = OverwrittenLater(named->graph, values);
+    for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], expected.at(names[i])) << model << " " << names[i];
+  }
+}
+
+}  // namespace
+}  // namespace featx
