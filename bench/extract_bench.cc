@@ -1,12 +1,15 @@
 // Feature extraction on resnet50 (1x3x128x128), side by side in one run:
 // each comparison alternates the plain model and the rewritten one request by
 // request, so drift in machine load hits both alike, and reports the ratio of
-// their medians.
+// their medians, in wall time and in instructions retired (which a noisy
+// machine does not move: a few percent of difference is visible only there).
 //   bazel run //bench:extract_bench
 // prints Google Benchmark's table (ratios as counters), then a summary.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -18,14 +21,16 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/torch.h>
 
+#include "bench/instruction_counter.h"
 #include "ops/capture.h"
 #include "plugin/featx.h"
 
 namespace {
 
 std::string model_path = "tests/models/resnet50.pt";
-std::map<std::string, double> ratios;  // comparison -> rewritten / plain
-std::map<std::string, double> millis;  // benchmark -> ms per call
+std::map<std::string, double> ratios;              // comparison -> rewritten / plain, median time
+std::map<std::string, double> instruction_ratios;  // the same in instructions retired
+std::map<std::string, double> millis;              // benchmark -> ms per call
 
 torch::jit::Module& Model() {
   static torch::jit::Module model = torch::jit::load(model_path);
@@ -39,10 +44,25 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double TimeMs(const std::function<void()>& fn) {
-  const auto start = std::chrono::steady_clock::now();
+double ThreadCpuMs() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+struct Cost {
+  double ms;
+  double instructions;
+};
+
+Cost Measure(InstructionCounter& counter, const std::function<void()>& fn) {
+  if (counter.ok()) counter.Start();
+  // The thread's CPU time: with one intra-op thread it is the request's
+  // work, without the time the thread waited to be scheduled.
+  const double start = ThreadCpuMs();
   fn();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double ms = ThreadCpuMs() - start;
+  return {ms, counter.ok() ? static_cast<double>(counter.Stop()) : 0.0};
 }
 
 // One request of the plain model, then one of `rewritten` (order swapped
@@ -53,18 +73,28 @@ void Compare(benchmark::State& state, const std::string& name, torch::jit::Modul
   torch::jit::Module plain = Model().clone();
   const at::Tensor x = Input();
   for (int i = 0; i < 3; ++i) request(plain, x), request(rewritten, x);  // the executor profiles, then optimizes
-  std::vector<double> plain_ms, rewritten_ms;
+  InstructionCounter counter;
+  std::vector<double> plain_ms, rewritten_ms, plain_ins, rewritten_ins;
+  auto run = [&](torch::jit::Module& m, std::vector<double>& ms, std::vector<double>& ins) {
+    const Cost cost = Measure(counter, [&] { request(m, x); });
+    ms.push_back(cost.ms);
+    ins.push_back(cost.instructions);
+  };
   bool plain_first = true;
   for (auto _ : state) {
-    if (plain_first) plain_ms.push_back(TimeMs([&] { request(plain, x); }));
-    rewritten_ms.push_back(TimeMs([&] { request(rewritten, x); }));
-    if (!plain_first) plain_ms.push_back(TimeMs([&] { request(plain, x); }));
+    if (plain_first) run(plain, plain_ms, plain_ins);
+    run(rewritten, rewritten_ms, rewritten_ins);
+    if (!plain_first) run(plain, plain_ms, plain_ins);
     plain_first = !plain_first;
   }
   ratios[name] = Median(rewritten_ms) / Median(plain_ms);
   state.counters["plain_ms"] = Median(plain_ms);
   state.counters["rewritten_ms"] = Median(rewritten_ms);
   state.counters["ratio"] = ratios[name];
+  if (counter.ok()) {
+    instruction_ratios[name] = Median(rewritten_ins) / Median(plain_ins);
+    state.counters["instr_ratio"] = instruction_ratios[name];
+  }
 }
 
 void Forward(torch::jit::Module& m, const at::Tensor& x) { benchmark::DoNotOptimize(m.forward({x})); }
@@ -89,6 +119,12 @@ std::vector<std::string> TwentyNodes() {
   for (int i = 0; i < 20; ++i) chosen.push_back(names[i * (names.size() - 1) / 19]);
   chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
   return chosen;
+}
+
+// The same model on both sides: how far apart two identical runs land on
+// this machine, the yardstick for the ratios below.
+void BM_Plain_vs_Plain(benchmark::State& state) {
+  Compare(state, "plain model (noise floor)", Model().clone(), Forward);
 }
 
 void BM_DictLastNode_vs_Plain(benchmark::State& state) {
@@ -119,6 +155,7 @@ void BM_CreateFeatureExtractor(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(featx::CreateFeatureExtractor(model, options));
 }
 
+BENCHMARK(BM_Plain_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
 BENCHMARK(BM_DictLastNode_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
 BENCHMARK(BM_DictLayer1_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(30);
 BENCHMARK(BM_Tap20NoCapture_vs_Plain)->Unit(benchmark::kMillisecond)->Iterations(60);
@@ -145,6 +182,8 @@ int main(int argc, char** argv) {
     json |= std::strcmp(argv[i], "--benchmark_format=json") == 0;
   }
   benchmark::Initialize(&argc, argv);
+  // One thread does all the work, so its instruction count is the request's.
+  torch::set_num_threads(1);
   if (json) {
     // For scripts (vs_torchvision.sh): Google Benchmark's JSON only.
     benchmark::RunSpecifiedBenchmarks();
@@ -152,8 +191,17 @@ int main(int argc, char** argv) {
   }
   Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  std::printf("\nresnet50, 1x3x128x128, this machine, one run (median request, rewritten / plain):\n");
-  for (const auto& [name, ratio] : ratios) std::printf("  %-40s %.3fx\n", name.c_str(), ratio);
+  std::printf(
+      "\nresnet50, 1x3x128x128, one intra-op thread, this machine, one run; rewritten / plain, median request:\n  "
+      "(time: thread CPU time)\n");
+  std::printf("  %-40s %8s %14s\n", "", "time", "instructions");
+  if (instruction_ratios.empty())
+    std::printf("  (no instruction counts: this machine has no hardware perf counters)\n");
+  for (const auto& [name, ratio] : ratios) {
+    std::printf("  %-40s %7.3fx", name.c_str(), ratio);
+    if (instruction_ratios.count(name)) std::printf(" %13.4fx", instruction_ratios[name]);
+    std::printf("\n");
+  }
   if (millis.count("BM_CreateFeatureExtractor")) {
     std::printf("  CreateFeatureExtractor(layer1, layer3, fc)   %.1f ms\n", millis["BM_CreateFeatureExtractor"]);
   }
