@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 
 namespace featx {
 namespace {
@@ -20,7 +21,51 @@ std::vector<std::unique_ptr<Capture>>& OpCaptures() {
   return captures;
 }
 
+// The capture RequestBegin opened on this thread, and the sink it reports to.
+struct ImplicitRequest {
+  std::unique_ptr<Capture> capture;
+  std::shared_ptr<const RequestSink> sink;
+};
+thread_local ImplicitRequest implicit_request;
+
+absl::Mutex sink_mutex;
+std::shared_ptr<const RequestSink>& Sink() {
+  static auto* sink = new std::shared_ptr<const RequestSink>();
+  return *sink;
+}
+
 }  // namespace
+
+void SetRequestSink(RequestSink sink) {
+  absl::MutexLock lock(&sink_mutex);
+  Sink() = sink ? std::make_shared<const RequestSink>(std::move(sink)) : nullptr;
+}
+
+void RequestBegin() {
+  // A request whose forward threw never reached RequestEnd: drop what it
+  // recorded rather than mix it into this one.
+  if (implicit_request.capture != nullptr && innermost == implicit_request.capture.get()) {
+    implicit_request = ImplicitRequest();
+  }
+  if (innermost != nullptr) return;  // the host's own capture takes the taps
+  std::shared_ptr<const RequestSink> sink;
+  {
+    absl::MutexLock lock(&sink_mutex);
+    sink = Sink();
+  }
+  if (sink == nullptr) return;
+  implicit_request.sink = std::move(sink);
+  implicit_request.capture = std::make_unique<Capture>();
+}
+
+void RequestEnd() {
+  if (implicit_request.capture == nullptr || innermost != implicit_request.capture.get()) return;
+  ImplicitRequest request = std::move(implicit_request);
+  implicit_request = ImplicitRequest();
+  const Activations activations = request.capture->Take();
+  request.capture.reset();
+  (*request.sink)(activations);
+}
 
 Capture::Capture() : enclosing_(innermost) { innermost = this; }
 

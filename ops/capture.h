@@ -15,6 +15,7 @@
 // (registered in ops/register_ops.cc), which call BeginCapture / EndCapture.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <ATen/core/Dict.h>
@@ -59,6 +60,21 @@ bool CaptureIsOpen();
 // in-place op would overwrite it, the passes use `featx::tap.copy`, which
 // records a clone.
 void Record(c10::string_view tag, const at::Tensor& value);
+
+// Requests a host does not bracket with a capture (a server that knows
+// nothing of featx running a tap-mode model). A tap-mode forward calls
+// RequestBegin first and RequestEnd last (the featx::request_begin and
+// featx::request_end ops). When a sink is set and no capture is open, the
+// request gets a capture of its own, and its activations go to the sink when
+// it ends; with a capture open, or no sink, both do nothing.
+using RequestSink = std::function<void(const Activations&)>;
+
+// Sets the process's sink (nullptr: none). Thread-safe; requests already
+// running finish with the sink they started with.
+void SetRequestSink(RequestSink sink);
+
+void RequestBegin();
+void RequestEnd();
 
 // Opens a capture on the calling thread that lives until EndCapture.
 void BeginCapture();

@@ -49,6 +49,10 @@ TORCH_LIBRARY(featx, m) {
   m.def(torch::schema("capture_begin() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(CaptureBeginOp));
   m.def(torch::schema("capture_end() -> Dict(str, Tensor)", c10::AliasAnalysisKind::CONSERVATIVE),
         TORCH_FN(CaptureEndOp));
+  // A tap-mode forward opens and closes with these, so hosts that open no
+  // capture still get their requests' activations to a sink (capture.h).
+  m.def(torch::schema("request_begin() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestBegin));
+  m.def(torch::schema("request_end() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestEnd));
 }
 
 }  // namespace featx

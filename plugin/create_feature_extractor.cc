@@ -69,6 +69,16 @@ absl::Status AppendFlatOutputNames(const c10::TypePtr& type, const std::string& 
   return absl::OkStatus();
 }
 
+// featx::request_begin() first and featx::request_end() last, so that hosts
+// that open no capture can still send a request's activations to a sink
+// (ops/capture.h).
+void BracketRequest(std::shared_ptr<jit::Graph>& graph) {
+  static const c10::Symbol kBegin = c10::Symbol::fromQualString("featx::request_begin");
+  static const c10::Symbol kEnd = c10::Symbol::fromQualString("featx::request_end");
+  graph->create(kBegin, {}, 0)->insertBefore(graph->block()->nodes().front());
+  graph->create(kEnd, {}, 0)->insertBefore(graph->return_node());
+}
+
 struct ModeGraph {
   std::shared_ptr<jit::Graph> graph;
   std::vector<ManifestEntry> emitted;
@@ -101,6 +111,7 @@ absl::StatusOr<ModeGraph> BuildModeGraph(NamedGraph named, const std::vector<Ret
         }
       }
       jit::EliminateDeadCode(out.graph);
+      BracketRequest(out.graph);
       return absl::OkStatus();
     }
     const std::vector<jit::Value*> at_node = ProtectAliases(out.graph, values, &summaries);

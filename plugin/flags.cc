@@ -1,14 +1,147 @@
 #include "plugin/flags.h"
 
-#include "absl/flags/flag.h"
+#include <cstdlib>
+#include <functional>
+#include <map>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "plugin/did_you_mean.h"
+#include "plugin/status.h"
+
+ABSL_FLAG(std::vector<std::string>, featx_return_nodes, {},
+          "Nodes the model emits, comma-separated: node names or prefixes (`layer1` is the last node under "
+          "layer1), each optionally `spec:output_name`. Names as torchvision's get_graph_node_names.");
+ABSL_FLAG(std::vector<std::string>, featx_train_return_nodes, {},
+          "Instead of --featx_return_nodes: the nodes in train mode (with --featx_eval_return_nodes).");
+ABSL_FLAG(std::vector<std::string>, featx_eval_return_nodes, {},
+          "Instead of --featx_return_nodes: the nodes in eval mode (with --featx_train_return_nodes).");
+ABSL_FLAG(std::string, featx_mode, "tap",
+          "What the rewritten forward returns: tap (its own output; featx::tap records the nodes for a capture or "
+          "a sink), dict ({name: Tensor} of the nodes), tuple (its own outputs, then the nodes; for Triton).");
 ABSL_FLAG(std::vector<std::string>, featx_leaf_modules, {},
           "Comma-separated module classes to keep as single nodes besides torch.nn's and torchvision.ops' "
           "(bare `MyBlock` or qualified `mymodels.MyBlock`); each must occur in the model.");
 ABSL_FLAG(bool, featx_suppress_diff_warning, false,
           "Do not warn when the model's train-mode and eval-mode node names differ.");
+ABSL_FLAG(std::string, featx_spool_dir, "",
+          "Tap mode in a host that opens no capture: write each request's activations to this directory, one "
+          "torch.load-able {tag: Tensor} file per request.");
+ABSL_FLAG(int32_t, featx_spool_max_files, 100, "Keep at most this many files in --featx_spool_dir; oldest go first.");
+ABSL_FLAG(bool, featx_log_activations, false,
+          "Tap mode in a host that opens no capture: log each request's activations (shape, mean, std, min, max) "
+          "through the host's logging.");
 
 namespace featx {
+namespace {
+
+template <typename T>
+absl::Status Parse(absl::string_view name, absl::string_view text, T* value) {
+  std::string error;
+  if (!absl::ParseFlag(text, value, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", text, ": ", error));
+  }
+  return absl::OkStatus();
+}
+
+using Setter = std::function<absl::Status(absl::string_view name, absl::string_view value, Config*)>;
+
+const std::map<std::string, Setter>& Setters() {
+  static const auto* setters = new std::map<std::string, Setter>{
+      {"featx_return_nodes", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.return_nodes); }},
+      {"featx_train_return_nodes",
+       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.train_return_nodes); }},
+      {"featx_eval_return_nodes",
+       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.eval_return_nodes); }},
+      {"featx_mode",
+       [](auto, auto v, Config* c) {
+         FEATX_ASSIGN_OR_RETURN(c->extractor.mode, ParseMode(v));
+         return absl::OkStatus();
+       }},
+      {"featx_leaf_modules", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.leaf_modules); }},
+      {"featx_suppress_diff_warning",
+       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.suppress_diff_warning); }},
+      {"featx_spool_dir", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.spool_dir); }},
+      {"featx_spool_max_files",
+       [](auto name, auto v, Config* c) {
+         FEATX_RETURN_IF_ERROR(Parse(name, v, &c->sinks.spool_max_files));
+         if (c->sinks.spool_max_files < 1) {
+           return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, ": keep at least one file"));
+         }
+         return absl::OkStatus();
+       }},
+      {"featx_log_activations", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.log_activations); }},
+  };
+  return *setters;
+}
+
+bool IsBoolFlag(absl::string_view name) {
+  return name == "featx_suppress_diff_warning" || name == "featx_log_activations";
+}
+
+absl::Status ApplyToken(absl::string_view token, Config* config) {
+  if (!absl::ConsumePrefix(&token, "--")) absl::ConsumePrefix(&token, "-");
+  const size_t eq = token.find('=');
+  std::string name(token.substr(0, eq));
+  std::string value = eq == absl::string_view::npos ? "" : std::string(token.substr(eq + 1));
+  if (eq == absl::string_view::npos && absl::StartsWith(name, "nofeatx_") && IsBoolFlag(name.substr(2))) {
+    name = name.substr(2);
+    value = "false";
+  } else if (eq == absl::string_view::npos && IsBoolFlag(name)) {
+    value = "true";
+  }
+  auto it = Setters().find(name);
+  if (it == Setters().end()) {
+    std::vector<std::string> names;
+    for (const auto& [known, setter] : Setters()) names.push_back(absl::StrCat("--", known));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown featx flag '--", name, "'", DidYouMean(absl::StrCat("--", name), names, 1)));
+  }
+  if (eq == absl::string_view::npos && !IsBoolFlag(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value: --", name, "=..."));
+  }
+  return it->second(name, value, config);
+}
+
+}  // namespace
+
+Config ConfigFromProcessFlags() {
+  Config config;
+  config.extractor.return_nodes = absl::GetFlag(FLAGS_featx_return_nodes);
+  config.extractor.train_return_nodes = absl::GetFlag(FLAGS_featx_train_return_nodes);
+  config.extractor.eval_return_nodes = absl::GetFlag(FLAGS_featx_eval_return_nodes);
+  config.extractor.leaf_modules = absl::GetFlag(FLAGS_featx_leaf_modules);
+  config.extractor.suppress_diff_warning = absl::GetFlag(FLAGS_featx_suppress_diff_warning);
+  // An unknown mode on the command line is reported by ConfigFromFlags.
+  config.extractor.mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).value_or(Mode::kTap);
+  config.sinks.spool_dir = absl::GetFlag(FLAGS_featx_spool_dir);
+  config.sinks.spool_max_files = absl::GetFlag(FLAGS_featx_spool_max_files);
+  config.sinks.log_activations = absl::GetFlag(FLAGS_featx_log_activations);
+  return config;
+}
+
+absl::Status ApplyFlags(absl::string_view flags, Config* config) {
+  for (absl::string_view token : absl::StrSplit(flags, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+    FEATX_RETURN_IF_ERROR(ApplyToken(token, config));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Config> ConfigFromFlags(absl::string_view flags) {
+  Config config = ConfigFromProcessFlags();
+  absl::Status mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).status();
+  if (!mode.ok()) return absl::InvalidArgumentError(absl::StrCat("--featx_mode: ", mode.message()));
+  if (const char* env = std::getenv("FEATX_FLAGS"); env != nullptr) {
+    absl::Status status = ApplyFlags(env, &config);
+    if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("FEATX_FLAGS: ", status.message()));
+  }
+  FEATX_RETURN_IF_ERROR(ApplyFlags(flags, &config));
+  return config;
+}
 
 TracerOptions TracerOptionsFromFlags() {
   TracerOptions options;

@@ -30,6 +30,21 @@ def cases_in(xml_path):
     return total - failed, failed
 
 
+def cases_of_target(target_dir):
+    """(passed, failed) of a target: its test.xml, or the sum of its shards'."""
+    whole = cases_in(os.path.join(target_dir, "test.xml"))
+    if whole is not None:
+        return whole
+    try:
+        shards = sorted(d for d in os.listdir(target_dir) if d.startswith("shard_"))
+    except OSError:
+        return None
+    counts = [cases_in(os.path.join(target_dir, d, "test.xml")) for d in shards]
+    if not counts or any(c is None for c in counts):
+        return None
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", required=True, help="bazel test's output")
@@ -49,7 +64,7 @@ def main():
             counted = None
             if status in ("PASSED", "FAILED", "FLAKY") and args.testlogs:
                 package, name = target[2:].split(":")
-                counted = cases_in(os.path.join(args.testlogs, package, name, "test.xml"))
+                counted = cases_of_target(os.path.join(args.testlogs, package, name))
             if counted is None or (status != "PASSED" and counted[1] == 0):
                 counted = (1, 0) if status == "PASSED" else (0, 1)
             passed += counted[0]

@@ -127,7 +127,9 @@ class ExtractorErrorTest : public ::testing::Test {
 
   static void ExpectEqual(const c10::IValue& got, const c10::IValue& want) {
     ASSERT_EQ(got.tagKind(), want.tagKind());
-    if (want.isTensor()) EXPECT_TRUE(got.toTensor().equal(want.toTensor()));
+    if (want.isTensor()) {
+      EXPECT_TRUE(got.toTensor().equal(want.toTensor()));
+    }
     if (!want.isTuple()) return;
     for (size_t i = 0; i < want.toTupleRef().elements().size(); ++i) {
       ExpectEqual(got.toTupleRef().elements()[i], want.toTupleRef().elements()[i]);

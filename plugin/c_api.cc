@@ -1,0 +1,74 @@
+#include "plugin/c_api.h"
+
+#include <cstring>
+#include <string>
+
+#include <torch/csrc/jit/api/module.h>
+
+#include "absl/status/status.h"
+#include "ops/capture.h"
+#include "plugin/featx.h"
+#include "plugin/flags.h"
+#include "plugin/log.h"
+#include "plugin/sinks.h"
+#include "plugin/status.h"
+
+namespace {
+
+int Report(const absl::Status& status, char* error, size_t error_size) {
+  if (error != nullptr && error_size > 0) {
+    const std::string message(status.message());
+    const size_t n = std::min(message.size(), error_size - 1);
+    std::memcpy(error, message.data(), n);
+    error[n] = '\0';
+  }
+  return static_cast<int>(status.code());
+}
+
+// Anything thrown becomes a status: nothing unwinds into a C host.
+template <typename Fn>
+int Guarded(char* error, size_t error_size, Fn&& fn) {
+  absl::Status status;
+  try {
+    status = fn();
+  } catch (const std::exception& e) {
+    status = absl::InternalError(e.what());
+  } catch (...) {
+    status = absl::InternalError("unknown exception");
+  }
+  return Report(status, error, error_size);
+}
+
+}  // namespace
+
+extern "C" {
+
+int featx_instrument(void* module, const char* flags, char* error, size_t error_size) {
+  return Guarded(error, error_size, [&]() -> absl::Status {
+    if (module == nullptr) return absl::InvalidArgumentError("featx_instrument: module is NULL");
+    FEATX_ASSIGN_OR_RETURN(featx::Config config, featx::ConfigFromFlags(flags == nullptr ? "" : flags));
+    FEATX_RETURN_IF_ERROR(featx::InstrumentInPlace(*static_cast<torch::jit::Module*>(module), config.extractor));
+    return featx::InstallSinks(config.sinks);
+  });
+}
+
+int featx_capture_begin(char* error, size_t error_size) {
+  return Guarded(error, error_size, [] {
+    featx::BeginCapture();
+    return absl::OkStatus();
+  });
+}
+
+int featx_capture_end(void* activations, char* error, size_t error_size) {
+  return Guarded(error, error_size, [&]() -> absl::Status {
+    FEATX_ASSIGN_OR_RETURN(featx::Activations taken, featx::EndCapture());
+    if (activations != nullptr) *static_cast<featx::Activations*>(activations) = std::move(taken);
+    return absl::OkStatus();
+  });
+}
+
+void featx_set_log_callback(featx_log_callback callback, void* user_data) {
+  featx::SetLogCallback(callback, user_data);
+}
+
+}  // extern "C"

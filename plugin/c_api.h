@@ -1,0 +1,48 @@
+/* featx's C entry points, for hosts that dlopen libfeatx.so (plugin/featx.h
+ * is the C++ API; this is the same for a host that cannot link featx).
+ *
+ *   void* lib = dlopen("libfeatx.so", RTLD_NOW | RTLD_GLOBAL);
+ *   auto instrument = (featx_instrument_fn)dlsym(lib, "featx_instrument");
+ *   char error[1024];
+ *   if (instrument(&module, "--featx_mode=tap --featx_return_nodes=layer1", error, sizeof error) != 0)
+ *     fprintf(stderr, "featx: %s\n", error);   // the module is unchanged
+ *
+ * No function lets a C++ exception out. Each returns 0 on success or an
+ * absl::StatusCode (3 = InvalidArgument, 9 = FailedPrecondition, ...) with a
+ * NUL-terminated message in `error` (cut to `error_size`).
+ */
+#ifndef FEATX_PLUGIN_C_API_H_
+#define FEATX_PLUGIN_C_API_H_
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Rewrites `module` (a torch::jit::Module*) in place as the flags say: the
+ * process's --featx_* flags, then FEATX_FLAGS, then `flags` (may be NULL);
+ * also installs the sinks they name. On error the module is unchanged. */
+int featx_instrument(void* module, const char* flags, char* error, size_t error_size);
+typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
+
+/* Opens a capture on the calling thread (as featx::capture_begin()). */
+int featx_capture_begin(char* error, size_t error_size);
+typedef int (*featx_capture_begin_fn)(char*, size_t);
+
+/* Closes it; `activations` (a c10::Dict<std::string, at::Tensor>*, may be
+ * NULL) receives what the taps recorded. */
+int featx_capture_end(void* activations, char* error, size_t error_size);
+typedef int (*featx_capture_end_fn)(void*, char*, size_t);
+
+/* Sends featx's messages (train/eval differences, sink logs) to `callback`
+ * instead of TORCH_WARN; NULL goes back. level: 0 info, 1 warning. */
+typedef void (*featx_log_callback)(int level, const char* message, void* user_data);
+void featx_set_log_callback(featx_log_callback callback, void* user_data);
+typedef void (*featx_set_log_callback_fn)(featx_log_callback, void*);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FEATX_PLUGIN_C_API_H_ */

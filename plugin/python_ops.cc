@@ -1,0 +1,46 @@
+// Ops for Python hosts, which cannot hand a ScriptModule to an op: rewrite a
+// saved model file into a new one, then torch.jit.load it.
+//
+//   torch.ops.load_library("libfeatx.so")
+//   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
+//   model = torch.jit.load("m_tap.pt")
+#include <string>
+
+#include <c10/util/Exception.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/library.h>
+
+#include "plugin/featx.h"
+#include "plugin/flags.h"
+#include "plugin/sinks.h"
+#include "plugin/status.h"
+
+namespace featx {
+namespace {
+
+absl::StatusOr<std::string> RewriteFile(const std::string& model_path, const std::string& output_path,
+                                        const std::string& flags) {
+  FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromFlags(flags));
+  FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, TorchCall([&] { return torch::jit::load(model_path); }));
+  OutputManifest manifest;
+  FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, config.extractor, &manifest));
+  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(output_path); }));
+  FEATX_RETURN_IF_ERROR(InstallSinks(config.sinks));
+  return ManifestJson(manifest);
+}
+
+std::string RewriteFileOp(c10::string_view model, c10::string_view output, c10::string_view flags) {
+  absl::StatusOr<std::string> manifest =
+      RewriteFile(std::string(model), std::string(output), std::string(flags.data(), flags.size()));
+  TORCH_CHECK(manifest.ok(), "featx::rewrite_file: ", manifest.status().message());
+  return *manifest;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_FRAGMENT(featx, m) {
+  m.def(torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
+        TORCH_FN(RewriteFileOp));
+}
+
+}  // namespace featx

@@ -1,0 +1,70 @@
+// featx's config flags as hosts give them: a flags string, FEATX_FLAGS, the
+// process's own flags; errors name the flag and the closest ones.
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "plugin/flags.h"
+
+namespace featx {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(Flags, StringSetsEveryOption) {
+  Config config;
+  ASSERT_TRUE(ApplyFlags("--featx_return_nodes=layer1:f,fc --featx_mode=tuple --featx_leaf_modules=A,B "
+                         "--featx_suppress_diff_warning --featx_spool_dir=/tmp/x --featx_spool_max_files=7 "
+                         "featx_log_activations",
+                         &config)
+                  .ok());
+  EXPECT_THAT(config.extractor.return_nodes, ElementsAre("layer1:f", "fc"));
+  EXPECT_EQ(config.extractor.mode, Mode::kTuple);
+  EXPECT_THAT(config.extractor.leaf_modules, ElementsAre("A", "B"));
+  EXPECT_TRUE(config.extractor.suppress_diff_warning);
+  EXPECT_EQ(config.sinks.spool_dir, "/tmp/x");
+  EXPECT_EQ(config.sinks.spool_max_files, 7);
+  EXPECT_TRUE(config.sinks.log_activations);
+  ASSERT_TRUE(ApplyFlags("--nofeatx_suppress_diff_warning --featx_log_activations=false", &config).ok());
+  EXPECT_FALSE(config.extractor.suppress_diff_warning);
+  EXPECT_FALSE(config.sinks.log_activations);
+}
+
+TEST(Flags, UnknownFlagSuggestsTheClosest) {
+  Config config;
+  absl::Status status = ApplyFlags("--featx_moed=tap", &config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("unknown featx flag '--featx_moed'; did you mean '--featx_mode'"));
+}
+
+TEST(Flags, BadValuesAreErrors) {
+  Config config;
+  EXPECT_THAT(std::string(ApplyFlags("--featx_mode=tupel", &config).message()), HasSubstr("did you mean 'tuple'"));
+  EXPECT_THAT(std::string(ApplyFlags("--featx_spool_max_files=many", &config).message()),
+              HasSubstr("--featx_spool_max_files=many"));
+  EXPECT_THAT(std::string(ApplyFlags("--featx_spool_max_files=0", &config).message()), HasSubstr("at least one"));
+  EXPECT_THAT(std::string(ApplyFlags("--featx_return_nodes", &config).message()), HasSubstr("needs a value"));
+}
+
+TEST(Flags, TheStringOverridesFeatxFlagsWhichOverridesTheProcess) {
+  ASSERT_EQ(setenv("FEATX_FLAGS", "--featx_mode=dict --featx_return_nodes=layer2", 1), 0);
+  absl::StatusOr<Config> config = ConfigFromFlags("--featx_return_nodes=fc");
+  unsetenv("FEATX_FLAGS");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->extractor.mode, Mode::kDict);                  // from FEATX_FLAGS
+  EXPECT_THAT(config->extractor.return_nodes, ElementsAre("fc"));  // the string wins
+  EXPECT_EQ(ConfigFromProcessFlags().extractor.mode, Mode::kTap);  // the process default, untouched
+}
+
+TEST(Flags, ABadFeatxFlagsVariableIsNamedInTheError) {
+  ASSERT_EQ(setenv("FEATX_FLAGS", "--featx_return_node=fc", 1), 0);
+  absl::StatusOr<Config> config = ConfigFromFlags("");
+  unsetenv("FEATX_FLAGS");
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("FEATX_FLAGS: unknown featx flag"));
+}
+
+}  // namespace
+}  // namespace featx

@@ -1,0 +1,157 @@
+"""The three ways a host runs featx (DESIGN.md section 6), each as a user would:
+
+- dlopen: //tools:featx_host loads libfeatx.so and rewrites through the C
+  entry points, flags on its command line or in FEATX_FLAGS;
+- LD_PRELOAD: a Python process with no featx code runs a tap-mode model, and
+  FEATX_FLAGS sends its activations to a spool directory and the log;
+- Python: torch.ops.load_library, featx::rewrite_file, capture_begin/end.
+
+Values are checked against torchvision's (tests/models/*.values.pt).
+
+Arguments: featx_host, libfeatx.so, the featx command line, the models directory.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import torch
+
+import bazel_unittest
+
+HOST = PLUGIN = FEATX = MODELS = None
+NODES = "x,layer1.0.bn1,fc:logits"
+
+
+def path(name):
+    return os.path.join(MODELS, name)
+
+
+def run(args, env_extra=None, **kwargs):
+    env = dict(os.environ)
+    env.pop("FEATX_FLAGS", None)
+    env.update(env_extra or {})
+    return subprocess.run(args, capture_output=True, text=True, timeout=600, env=env, **kwargs)
+
+
+def host(*flags, env=None, model="resnet18"):
+    return run([HOST, "--model=" + path(model + ".pt"), "--plugin=" + PLUGIN, "--input=" + path(model + ".input.pt"),
+                *flags], env)
+
+
+def captured(line):
+    """{tag: sum} from one `request i: ...; captured a [..] sum=s; ...` line."""
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"(?:captured |; )(\S+) \[[^\]]*\] sum=([^;\s]+)", line)}
+
+
+class HostTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.values = torch.load(path("resnet18.values.pt"))
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def assertTorchvisionSums(self, line):
+        got = captured(line)
+        self.assertEqual(sorted(got), ["layer1.0.bn1", "logits", "x"], line)
+        for tag, node in (("x", "x"), ("layer1.0.bn1", "layer1.0.bn1"), ("logits", "fc")):
+            want = self.values[node].sum().item()
+            self.assertAlmostEqual(got[tag], want, delta=1e-4 * max(1.0, abs(want)), msg=tag)
+
+    def test_flags_on_the_host_command_line(self):
+        result = host("--requests=3", "--featx_mode=tap", "--featx_return_nodes=" + NODES)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 3, result.stdout)
+        self.assertTorchvisionSums(next(l for l in lines if l.startswith("request 0:")))
+
+    def test_flags_in_featx_flags(self):
+        result = host("--requests=2", env={"FEATX_FLAGS": "--featx_mode=tap --featx_return_nodes=" + NODES})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTorchvisionSums(next(l for l in result.stdout.splitlines() if l.startswith("request 0:")))
+
+    def test_helpfull_documents_featx_flags(self):
+        result = run([HOST, "--plugin=" + PLUGIN, "--helpfull"])
+        for flag in ("featx_return_nodes", "featx_train_return_nodes", "featx_eval_return_nodes", "featx_mode",
+                     "featx_leaf_modules", "featx_suppress_diff_warning", "featx_spool_dir"):
+            self.assertIn(flag, result.stdout + result.stderr)
+
+    def test_train_eval_difference_arrives_through_the_hosts_handler(self):
+        result = host("--requests=1", "--featx_return_nodes=head", model="train_eval_branch")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("[featx_host] warning: The nodes obtained by tracing the model in train mode are different",
+                      result.stderr)
+
+    def test_bad_flags_leave_the_model_unchanged(self):
+        plain = host("--requests=1", "--featx=--featx_return_nodes=fc --featx_mode=tupel")
+        self.assertEqual(plain.returncode, 2)
+        self.assertIn("unknown mode 'tupel'; did you mean 'tuple'", plain.stderr)
+        self.assertIn("serving the model unchanged", plain.stderr)
+        with torch.no_grad():
+            want = torch.jit.load(path("resnet18.pt"))(torch.load(path("resnet18.input.pt"))).sum().item()
+        got = float(re.search(r"output \[1, 1000\] sum=(\S+);", plain.stdout).group(1))
+        self.assertAlmostEqual(got, want, delta=1e-4 * max(1.0, abs(want)))
+        self.assertIn("captured \n", plain.stdout + "\n")
+        bad_env = host("--requests=1", env={"FEATX_FLAGS": "--featx_return_node=fc"})
+        self.assertEqual(bad_env.returncode, 2)
+        self.assertIn("FEATX_FLAGS: unknown featx flag '--featx_return_node'; did you mean '--featx_return_nodes'",
+                      bad_env.stderr)
+
+    def test_ld_preload_into_a_host_without_featx_code_spools_and_logs(self):
+        rewritten = os.path.join(self.tmp.name, "resnet18_tap.pt")
+        made = run([FEATX, "rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=" + NODES, "--mode=tap",
+                    "--output=" + rewritten])
+        self.assertEqual(made.returncode, 0, made.stderr)
+        spool = os.path.join(self.tmp.name, "spool")
+        plain_host = ("import torch\n"
+                      f"m = torch.jit.load({rewritten!r})\n"
+                      f"x = torch.load({path('resnet18.input.pt')!r})\n"
+                      "with torch.no_grad():\n"
+                      "    for _ in range(5):\n"
+                      "        m(x)\n")
+        result = run([sys.executable, "-c", plain_host], {
+            "LD_PRELOAD": PLUGIN,
+            "FEATX_FLAGS": f"--featx_spool_dir={spool} --featx_spool_max_files=3 --featx_log_activations",
+        })
+        self.assertEqual(result.returncode, 0, result.stderr)
+        files = sorted(os.listdir(spool))
+        self.assertEqual(len(files), 3, files)  # 5 requests, the 2 oldest removed
+        for f in files:
+            acts = torch.load(os.path.join(spool, f))
+            self.assertEqual(list(acts), ["x", "layer1.0.bn1", "logits"])
+            torch.testing.assert_close(acts["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(acts["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
+        self.assertIn("featx: request activations: x [1, 3, 64, 64] mean=", result.stderr)
+
+    def test_python_host_rewrites_a_file_and_captures(self):
+        out = os.path.join(self.tmp.name, "py_tap.pt")
+        script = ("import torch, json\n"
+                  f"torch.ops.load_library({PLUGIN!r})\n"
+                  f"manifest = json.loads(torch.ops.featx.rewrite_file({path('resnet18.pt')!r}, {out!r}, "
+                  f"'--featx_mode=tap --featx_return_nodes={NODES}'))\n"
+                  "assert [e['name'] for e in manifest['eval']] == ['x', 'layer1.0.bn1', 'logits'], manifest\n"
+                  f"m = torch.jit.load({out!r})\n"
+                  f"x = torch.load({path('resnet18.input.pt')!r})\n"
+                  "with torch.no_grad():\n"
+                  "    torch.ops.featx.capture_begin()\n"
+                  "    y = m(x)\n"
+                  "    acts = torch.ops.featx.capture_end()\n"
+                  f"torch.save({{'y': y, **acts}}, {os.path.join(self.tmp.name, 'py_acts.pt')!r})\n")
+        result = run([sys.executable, "-c", script])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        got = torch.load(os.path.join(self.tmp.name, "py_acts.pt"))
+        with torch.no_grad():
+            plain = torch.jit.load(path("resnet18.pt"))(torch.load(path("resnet18.input.pt")))
+        torch.testing.assert_close(got.pop("y"), plain)
+        torch.testing.assert_close(got["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(got["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
+
+
+if __name__ == "__main__":
+    HOST, PLUGIN, FEATX, MODELS = (os.path.abspath(sys.argv.pop(1)) for _ in range(4))
+    bazel_unittest.main()

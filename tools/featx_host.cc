@@ -1,0 +1,150 @@
+// featx_host: the reference serving host. Shaped like a model server's load
+// path, it knows featx only through the plugin's C entry points:
+//
+//   featx_host --model=M.pt --plugin=path/libfeatx.so --input=X.pt --requests=N --threads=T
+//              [--featx_return_nodes=... --featx_mode=... (or FEATX_FLAGS)]
+//
+// It loads the plugin first (so its --featx_* flags are known to this
+// command line and to --helpfull), parses its flags, installs its own
+// c10::WarningHandler (featx's warnings arrive prefixed `[featx_host]`),
+// loads the model, rewrites it in place through featx_instrument, then
+// serves N requests on T threads, each in its own capture, request i on
+// input * (1 + i / N), printing each request's output and captured tags.
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <c10/util/Exception.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "plugin/c_api.h"
+
+ABSL_FLAG(std::string, model, "", "TorchScript model to serve (torch.jit.save).");
+ABSL_FLAG(std::string, plugin, "", "Path of libfeatx.so; loaded before the command line is parsed.");
+ABSL_FLAG(std::string, input, "", "Input tensor (Python's torch.save).");
+ABSL_FLAG(int32_t, requests, 4, "Requests to serve.");
+ABSL_FLAG(int32_t, threads, 1, "Threads serving them.");
+ABSL_FLAG(std::string, featx, "", "Extra flags for featx_instrument, as one string.");
+
+namespace {
+
+std::mutex print_mutex;
+
+// The host's logging: every torch warning, featx's among them.
+class HostWarningHandler : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation&, const std::string& msg, bool) override {
+    std::lock_guard<std::mutex> lock(print_mutex);
+    std::fprintf(stderr, "[featx_host] warning: %s\n", msg.c_str());
+  }
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "featx_host: %s\n", message.c_str());
+  return 1;
+}
+
+std::string Shape(const at::Tensor& t) { return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]"); }
+
+// --plugin=PATH or --plugin PATH, before absl knows the plugin's flags.
+std::string PluginPath(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--plugin=", 9) == 0) return argv[i] + 9;
+    if (std::strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) return argv[i + 1];
+  }
+  return "";
+}
+
+template <typename Fn>
+Fn Symbol(void* lib, const char* name) {
+  return reinterpret_cast<Fn>(dlsym(lib, name));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]");
+  const std::string plugin_path = PluginPath(argc, argv);
+  void* plugin = plugin_path.empty() ? nullptr : dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!plugin_path.empty() && plugin == nullptr) return Fail(absl::StrCat("cannot load the plugin: ", dlerror()));
+  absl::ParseCommandLine(argc, argv);
+  if (plugin == nullptr) return Fail("give --plugin=path/to/libfeatx.so");
+
+  HostWarningHandler warnings;
+  c10::Warning::set_warning_handler(&warnings);
+
+  auto instrument = Symbol<featx_instrument_fn>(plugin, "featx_instrument");
+  auto capture_begin = Symbol<featx_capture_begin_fn>(plugin, "featx_capture_begin");
+  auto capture_end = Symbol<featx_capture_end_fn>(plugin, "featx_capture_end");
+  if (instrument == nullptr || capture_begin == nullptr || capture_end == nullptr) {
+    return Fail("the plugin lacks featx's C entry points");
+  }
+
+  torch::jit::Module model;
+  at::Tensor input;
+  try {
+    model = torch::jit::load(absl::GetFlag(FLAGS_model));
+    model.eval();
+    std::ifstream in(absl::GetFlag(FLAGS_input), std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    input = torch::pickle_load(bytes).toTensor();
+  } catch (const c10::Error& e) {
+    return Fail(e.what_without_backtrace());
+  }
+
+  char error[2048];
+  const bool instrumented = instrument(&model, absl::GetFlag(FLAGS_featx).c_str(), error, sizeof error) == 0;
+  if (!instrumented) {
+    // The model is as it was: serve it unchanged, as a server would.
+    std::fprintf(stderr, "featx_host: featx_instrument failed: %s; serving the model unchanged\n", error);
+  }
+
+  const int requests = absl::GetFlag(FLAGS_requests);
+  const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      c10::Warning::WarningHandlerGuard guard(&warnings);
+      torch::NoGradGuard no_grad;
+      for (int i = t; i < requests; i += threads) {
+        const at::Tensor x = input * (1.0 + static_cast<double>(i) / requests);
+        char err[1024];
+        c10::Dict<std::string, at::Tensor> captured;
+        capture_begin(err, sizeof err);
+        c10::IValue out = model.forward({x});
+        if (capture_end(&captured, err, sizeof err) != 0) {
+          std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
+          continue;
+        }
+        std::vector<std::string> tags;
+        for (const auto& item : captured) {
+          tags.push_back(
+              absl::StrFormat("%s %s sum=%.6g", item.key(), Shape(item.value()), item.value().sum().item<double>()));
+        }
+        const std::string output =
+            out.isTensor() ? absl::StrFormat("%s sum=%.6g", Shape(out.toTensor()), out.toTensor().sum().item<double>())
+                           : out.tagKind();
+        std::lock_guard<std::mutex> lock(print_mutex);
+        std::printf("request %d: output %s; captured %s\n", i, output.c_str(), absl::StrJoin(tags, "; ").c_str());
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  return instrumented ? 0 : 2;
+}
