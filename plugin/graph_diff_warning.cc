@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include "absl/strings/str_cat.h"
+#include "plugin/log.h"
 
 namespace featx {
 namespace {
@@ -48,7 +49,7 @@ std::optional<std::string> GraphDifferenceMessage(const std::vector<std::string>
 }
 
 void WarnIfModesDiffer(const std::vector<std::string>& train, const std::vector<std::string>& eval) {
-  if (std::optional<std::string> message = GraphDifferenceMessage(train, eval)) TORCH_WARN(*message);
+  if (std::optional<std::string> message = GraphDifferenceMessage(train, eval)) Log(*message);
 }
 
 }  // namespace featx

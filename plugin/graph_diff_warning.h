@@ -15,7 +15,8 @@ namespace featx {
 std::optional<std::string> GraphDifferenceMessage(const std::vector<std::string>& train,
                                                   const std::vector<std::string>& eval);
 
-// Issues that message through TORCH_WARN when the lists differ.
+// Issues that message when the lists differ: to the host's log callback if
+// it set one (plugin/log.h), else through TORCH_WARN.
 void WarnIfModesDiffer(const std::vector<std::string>& train, const std::vector<std::string>& eval);
 
 }  // namespace featx
