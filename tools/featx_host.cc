@@ -12,6 +12,7 @@
 // input * (1 + i / N), printing each request's output and captured tags.
 #include <dlfcn.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -40,6 +41,9 @@ ABSL_FLAG(std::string, input, "", "Input tensor (Python's torch.save).");
 ABSL_FLAG(int32_t, requests, 4, "Requests to serve.");
 ABSL_FLAG(int32_t, threads, 1, "Threads serving them.");
 ABSL_FLAG(std::string, featx, "", "Extra flags for featx_instrument, as one string.");
+ABSL_FLAG(bool, rewrite, true,
+          "Rewrite the model through featx_instrument; false serves it as loaded (for baselines).");
+ABSL_FLAG(bool, quiet, false, "Print only the time spent serving, not each request.");
 
 namespace {
 
@@ -109,13 +113,16 @@ int main(int argc, char** argv) {
   }
 
   char error[2048];
-  const bool instrumented = instrument(&model, absl::GetFlag(FLAGS_featx).c_str(), error, sizeof error) == 0;
+  const bool instrumented =
+      !absl::GetFlag(FLAGS_rewrite) || instrument(&model, absl::GetFlag(FLAGS_featx).c_str(), error, sizeof error) == 0;
   if (!instrumented) {
     // The model is as it was: serve it unchanged, as a server would.
     std::fprintf(stderr, "featx_host: featx_instrument failed: %s; serving the model unchanged\n", error);
   }
 
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
   const int requests = absl::GetFlag(FLAGS_requests);
+  const auto start = std::chrono::steady_clock::now();
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
@@ -132,6 +139,7 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
           continue;
         }
+        if (quiet) continue;
         std::vector<std::string> tags;
         for (const auto& item : captured) {
           tags.push_back(
@@ -146,5 +154,7 @@ int main(int argc, char** argv) {
     });
   }
   for (std::thread& t : pool) t.join();
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "featx_host: served %d requests on %d threads in %.1f ms\n", requests, threads, ms);
   return instrumented ? 0 : 2;
 }
