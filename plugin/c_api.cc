@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <torch/csrc/jit/api/module.h>
 
@@ -28,15 +29,7 @@ int Report(const absl::Status& status, char* error, size_t error_size) {
 // Anything thrown becomes a status: nothing unwinds into a C host.
 template <typename Fn>
 int Guarded(char* error, size_t error_size, Fn&& fn) {
-  absl::Status status;
-  try {
-    status = fn();
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  } catch (...) {
-    status = absl::InternalError("unknown exception");
-  }
-  return Report(status, error, error_size);
+  return Report(featx::TorchCall(std::forward<Fn>(fn)), error, error_size);
 }
 
 }  // namespace

@@ -39,9 +39,10 @@
 
 namespace featx {
 
-// Runs `fn`; a c10::Error (or any std::exception) becomes an error Status
-// with its message and no C++ backtrace. `fn` returns void, a value, a
-// Status or a StatusOr.
+// Runs `fn`; a c10::Error (or any std::exception, or anything thrown)
+// becomes an error Status with its message and no C++ backtrace, so nothing
+// unwinds through featx's API or its C entry points. `fn` returns void, a
+// value, a Status or a StatusOr.
 template <typename Fn>
 auto TorchCall(Fn&& fn) {
   using R = std::invoke_result_t<Fn>;
@@ -60,6 +61,8 @@ auto TorchCall(Fn&& fn) {
     return Result(absl::InvalidArgumentError(e.what_without_backtrace()));
   } catch (const std::exception& e) {
     return Result(absl::InternalError(e.what()));
+  } catch (...) {
+    return Result(absl::InternalError("unknown exception"));
   }
 }
 

@@ -27,18 +27,6 @@ jit::Node* InlineCall(jit::Node* call, jit::GraphFunction& callee) {
   return before->next();
 }
 
-// The only tensor argument of a module call (after the module itself), or
-// nullptr.
-jit::Value* SoleTensorArgument(const jit::Node* call) {
-  jit::Value* tensor = nullptr;
-  for (size_t i = 1; i < call->inputs().size(); ++i) {
-    if (!IsTensor(call->input(i))) continue;
-    if (tensor != nullptr) return nullptr;
-    tensor = call->input(i);
-  }
-  return tensor;
-}
-
 // Replaces `call` by ops that alias and write as its summary says; false when
 // no stand-in fits (the call is then inlined).
 bool ReplaceWithStandIn(jit::Node* call, const CallSummary& summary) {
@@ -80,6 +68,16 @@ void MapValues(jit::Block* from, jit::Block* to, std::unordered_map<jit::Value*,
 }
 
 }  // namespace
+
+jit::Value* SoleTensorArgument(const jit::Node* call) {
+  jit::Value* tensor = nullptr;
+  for (size_t i = 1; i < call->inputs().size(); ++i) {
+    if (!IsTensor(call->input(i))) continue;
+    if (tensor != nullptr) return nullptr;
+    tensor = call->input(i);
+  }
+  return tensor;
+}
 
 const CallSummary& CallSummaries::Of(const jit::Node* call) {
   auto type = call->input(0)->type()->expect<c10::ClassType>();

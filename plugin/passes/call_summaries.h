@@ -44,6 +44,10 @@ struct AnalysisCopy {
   std::vector<torch::jit::Value*> values;
 };
 
+// The only tensor argument of a module call (after the module itself), or
+// nullptr: what a call whose output aliases only its arguments returns.
+torch::jit::Value* SoleTensorArgument(const torch::jit::Node* call);
+
 class CallSummaries {
  public:
   // The summary of a prim::CallMethod node's method.

@@ -20,7 +20,6 @@
 
 #include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/jit_log.h>
-#include <torch/csrc/jit/passes/inliner.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -50,17 +49,6 @@ bool SharesSet(const c10::AliasInfo& a, const c10::AliasInfo& b) {
     if (b.beforeSets().count(set)) return true;
   }
   return false;
-}
-
-// The only tensor argument of a module call (after the module), or nullptr.
-jit::Value* SoleTensorArgument(const jit::Node* call) {
-  jit::Value* tensor = nullptr;
-  for (size_t i = 1; i < call->inputs().size(); ++i) {
-    if (!call->input(i)->type()->isSubtypeOf(*c10::TensorType::get())) continue;
-    if (tensor != nullptr) return nullptr;
-    tensor = call->input(i);
-  }
-  return tensor;
 }
 
 // The fresh tensor `v` is, or is a view or in-place result of: walking back

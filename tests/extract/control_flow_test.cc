@@ -22,11 +22,7 @@ namespace {
 
 using ::testing::ElementsAre;
 
-std::vector<std::string> Keys(const Activations& dict) {
-  std::vector<std::string> keys;
-  for (const auto& item : dict) keys.push_back(item.key());
-  return keys;
-}
+using testing::Keys;
 
 class ControlFlowTest : public ::testing::TestWithParam<Mode> {
  protected:

@@ -26,11 +26,7 @@ testing::ReferenceModel Load(const std::string& name) {
   return *std::move(ref);
 }
 
-std::vector<std::string> Keys(const c10::Dict<std::string, at::Tensor>& dict) {
-  std::vector<std::string> keys;
-  for (const auto& item : dict) keys.push_back(item.key());
-  return keys;
-}
+using testing::Keys;
 
 c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tensor& input) {
   torch::NoGradGuard no_grad;

@@ -33,11 +33,7 @@ testing::ReferenceModel Load(const std::string& name) {
   return *std::move(ref);
 }
 
-std::vector<std::string> Keys(const Activations& dict) {
-  std::vector<std::string> keys;
-  for (const auto& item : dict) keys.push_back(item.key());
-  return keys;
-}
+using testing::Keys;
 
 c10::IValue PlainForward(torch::jit::Module& m, const at::Tensor& input) {
   torch::NoGradGuard no_grad;

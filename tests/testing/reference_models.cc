@@ -61,6 +61,12 @@ std::vector<std::string> FxTraceableReferenceModels() {
   return traceable;
 }
 
+std::vector<std::string> Keys(const c10::Dict<std::string, at::Tensor>& dict) {
+  std::vector<std::string> keys;
+  for (const auto& item : dict) keys.push_back(item.key());
+  return keys;
+}
+
 absl::StatusOr<c10::IValue> LoadPickled(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();

@@ -48,6 +48,9 @@ std::vector<std::string> FxTraceableReferenceModels();
 // Loads tests/models/<name>.* from the test's runfiles.
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name);
 
+// The keys of an activation dict, in order.
+std::vector<std::string> Keys(const c10::Dict<std::string, at::Tensor>& dict);
+
 // Reads a file written by Python's torch.save (a tensor, or a dict of them).
 absl::StatusOr<c10::IValue> LoadPickled(const std::string& path);
 
