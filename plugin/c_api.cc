@@ -3,14 +3,17 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <torch/csrc/jit/api/module.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_join.h"
 #include "ops/capture.h"
 #include "plugin/featx.h"
 #include "plugin/flags.h"
 #include "plugin/log.h"
+#include "plugin/pass_registry.h"
 #include "plugin/sinks.h"
 #include "plugin/status.h"
 
@@ -58,6 +61,18 @@ int featx_capture_end(void* activations, char* error, size_t error_size) {
     if (activations != nullptr) *static_cast<featx::Activations*>(activations) = std::move(taken);
     return absl::OkStatus();
   });
+}
+
+size_t featx_list_passes(char* names, size_t size) {
+  std::vector<std::string> all;
+  for (const featx::PassInfo& pass : featx::ListPasses()) all.push_back(pass.name);
+  const std::string list = absl::StrJoin(all, ",");
+  if (names != nullptr && size > 0) {
+    const size_t n = std::min(list.size(), size - 1);
+    std::memcpy(names, list.data(), n);
+    names[n] = '\0';
+  }
+  return list.size();
 }
 
 void featx_set_log_callback(featx_log_callback callback, void* user_data) {

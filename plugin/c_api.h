@@ -22,9 +22,17 @@ extern "C" {
 
 /* Rewrites `module` (a torch::jit::Module*) in place as the flags say: the
  * process's --featx_* flags, then FEATX_FLAGS, then `flags` (may be NULL);
- * also installs the sinks they name. On error the module is unchanged. */
+ * also installs the sinks they name. The rewrite is featx's load-time
+ * pipeline, or the passes --featx_passes names. On error the module is
+ * unchanged. */
 int featx_instrument(void* module, const char* flags, char* error, size_t error_size);
 typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
+
+/* The registered passes' names (plugin/pass_registry.h), comma-separated in
+ * load-time order: the form --featx_passes takes. Like snprintf: writes at
+ * most `size` bytes (NUL included) and returns the full list's length. */
+size_t featx_list_passes(char* names, size_t size);
+typedef size_t (*featx_list_passes_fn)(char*, size_t);
 
 /* Opens a capture on the calling thread (as featx::capture_begin()). */
 int featx_capture_begin(char* error, size_t error_size);

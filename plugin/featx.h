@@ -19,17 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "plugin/options.h"
 
 namespace featx {
-
-// How to trace a model into named nodes (torchvision's tracer_kwargs).
-struct TracerOptions {
-  // Extra leaf module classes, by bare (`MyBlock`) or qualified
-  // (`mymodels.MyBlock`) Python class name. Each must occur in the model.
-  std::vector<std::string> leaf_modules;
-  // Do not warn when train and eval names differ.
-  bool suppress_diff_warning = false;
-};
 
 // torchvision's get_graph_node_names: the node names of the model as it runs
 // in train mode and in eval mode, each in execution order.
@@ -48,55 +40,12 @@ struct NodeNames {
 [[nodiscard]] absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module,
                                                           const TracerOptions& options = {});
 
-// What a rewritten forward returns (DESIGN.md section 4).
-enum class Mode {
-  // Dict[str, Tensor] of the chosen nodes; the graph pruned to what they need.
-  kDict,
-  // The model's own outputs, then the chosen nodes, as one flat tuple.
-  kTuple,
-  // The model's own output, unchanged; chosen values pass through featx::tap.
-  kTap,
-};
-
-// torchvision's create_feature_extractor arguments.
-struct ExtractorOptions {
-  // Node specs: a node name, or a prefix meaning the last node under it
-  // (`layer1`), optionally with an output name (`layer1:feat1`).
-  std::vector<std::string> return_nodes;
-  // Instead of return_nodes, one choice per mode (both or neither).
-  std::vector<std::string> train_return_nodes;
-  std::vector<std::string> eval_return_nodes;
-  std::vector<std::string> leaf_modules;
-  Mode mode = Mode::kDict;
-  bool suppress_diff_warning = false;
-};
-
-// What a rewritten forward emits, in order, for each training mode: dict
-// keys, tuple slots (the model's own outputs first, named `output`,
-// `output.0`, ...) or tap tags. Tuple slot i is Triton's `OUTPUT__i`.
-struct ManifestEntry {
-  // The dict key, tap tag, or tuple slot's name.
-  std::string name;
-  // The node it comes from (`output` for the model's own outputs).
-  std::string node;
-};
-struct OutputManifest {
-  Mode mode = Mode::kDict;
-  std::vector<ManifestEntry> train;
-  std::vector<ManifestEntry> eval;
-};
-
 // The manifest as JSON, e.g. for tuple mode
 //   {"mode": "tuple",
 //    "eval": [{"index": 0, "triton_name": "OUTPUT__0", "name": "output", "node": "output"},
 //             {"index": 1, "triton_name": "OUTPUT__1", "name": "feat1", "node": "layer1.1.relu_1"}],
 //    "train": [...]}
 std::string ManifestJson(const OutputManifest& manifest);
-
-// "dict", "tuple", "tap".
-absl::string_view ModeName(Mode mode);
-// The inverse; InvalidArgument (with the closest name) for anything else.
-[[nodiscard]] absl::StatusOr<Mode> ParseMode(absl::string_view name);
 
 // A new module whose forward emits the chosen activations (DESIGN.md section
 // 4); `module` is not changed. The new one shares its submodules,

@@ -28,6 +28,10 @@ ABSL_FLAG(std::vector<std::string>, featx_leaf_modules, {},
           "(bare `MyBlock` or qualified `mymodels.MyBlock`); each must occur in the model.");
 ABSL_FLAG(bool, featx_suppress_diff_warning, false,
           "Do not warn when the model's train-mode and eval-mode node names differ.");
+ABSL_FLAG(std::vector<std::string>, featx_passes, {},
+          "Advanced: the registered featx passes to run at load time, comma-separated, in order (a host's own "
+          "pipeline; they must end with featx.merge_train_eval). Empty: featx's load-time pipeline for the mode. "
+          "Loading the plugin lists them: featx passes, or torch.ops.featx.list_passes().");
 ABSL_FLAG(std::string, featx_spool_dir, "",
           "Tap mode in a host that opens no capture: write each request's activations to this directory, one "
           "torch.load-able {tag: Tensor} file per request.");
@@ -65,6 +69,7 @@ const std::map<std::string, Setter>& Setters() {
       {"featx_leaf_modules", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.leaf_modules); }},
       {"featx_suppress_diff_warning",
        [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.suppress_diff_warning); }},
+      {"featx_passes", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.passes); }},
       {"featx_spool_dir", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.spool_dir); }},
       {"featx_spool_max_files",
        [](auto name, auto v, Config* c) {
@@ -116,6 +121,7 @@ Config ConfigFromProcessFlags() {
   config.extractor.eval_return_nodes = absl::GetFlag(FLAGS_featx_eval_return_nodes);
   config.extractor.leaf_modules = absl::GetFlag(FLAGS_featx_leaf_modules);
   config.extractor.suppress_diff_warning = absl::GetFlag(FLAGS_featx_suppress_diff_warning);
+  config.extractor.passes = absl::GetFlag(FLAGS_featx_passes);
   // An unknown mode on the command line is reported by ConfigFromFlags.
   config.extractor.mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).value_or(Mode::kTap);
   config.sinks.spool_dir = absl::GetFlag(FLAGS_featx_spool_dir);

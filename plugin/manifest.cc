@@ -1,4 +1,4 @@
-// featx::ManifestJson, ModeName and ParseMode (plugin/featx.h).
+// featx::ManifestJson (plugin/featx.h).
 #include <string>
 #include <vector>
 
@@ -6,7 +6,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "plugin/did_you_mean.h"
 #include "plugin/featx.h"
 
 namespace featx {
@@ -29,27 +28,6 @@ nlohmann::json Entries(Mode mode, const std::vector<ManifestEntry>& entries) {
 }
 
 }  // namespace
-
-absl::string_view ModeName(Mode mode) {
-  switch (mode) {
-    case Mode::kDict:
-      return "dict";
-    case Mode::kTuple:
-      return "tuple";
-    case Mode::kTap:
-      return "tap";
-  }
-  return "unknown";
-}
-
-absl::StatusOr<Mode> ParseMode(absl::string_view name) {
-  for (Mode mode : {Mode::kDict, Mode::kTuple, Mode::kTap}) {
-    if (name == ModeName(mode)) return mode;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown mode '", name, "'",
-                                                 DidYouMean(std::string(name), {"dict", "tuple", "tap"}),
-                                                 "; modes are dict, tuple and tap"));
-}
 
 std::string ManifestJson(const OutputManifest& manifest) {
   nlohmann::json json;

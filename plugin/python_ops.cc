@@ -4,6 +4,7 @@
 //   torch.ops.load_library("libfeatx.so")
 //   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
 //   model = torch.jit.load("m_tap.pt")
+//   torch.ops.featx.list_passes()   # ['featx.inline_non_leaf', ...], for --featx_passes
 #include <string>
 
 #include <c10/util/Exception.h>
@@ -12,6 +13,7 @@
 
 #include "plugin/featx.h"
 #include "plugin/flags.h"
+#include "plugin/pass_registry.h"
 #include "plugin/sinks.h"
 #include "plugin/status.h"
 
@@ -36,9 +38,16 @@ std::string RewriteFileOp(c10::string_view model, c10::string_view output, c10::
   return *manifest;
 }
 
+std::vector<std::string> ListPassesOp() {
+  std::vector<std::string> names;
+  for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
+  return names;
+}
+
 }  // namespace
 
 TORCH_LIBRARY_FRAGMENT(featx, m) {
+  m.def("list_passes() -> str[]", TORCH_FN(ListPassesOp));
   m.def(torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
         TORCH_FN(RewriteFileOp));
 }

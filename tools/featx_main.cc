@@ -4,6 +4,7 @@
 //   featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
 //   featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
 //   featx demo
+//   featx passes
 //
 // Errors go to stderr with a non-zero exit; torch's exceptions never escape.
 #include <cstdio>
@@ -39,6 +40,8 @@ commands:
             then the chosen nodes (Triton); tap: output unchanged, featx::tap
             records the nodes (needs libfeatx.so at run time)
   demo      run the main job on the embedded default model
+  passes    the registered featx passes, and the load-time pipeline of
+            each mode (for --featx_passes and hosts' own pipelines)
   help      show this text
 
 Run `featx --helpfull` for every flag.)";
@@ -57,9 +60,10 @@ absl::Status Run(const std::string& command) {
   if (command == "extract") return featx::cli::RunExtract();
   if (command == "rewrite") return featx::cli::RunRewrite();
   if (command == "demo") return featx::cli::RunDemo();
-  return absl::InvalidArgumentError("unknown command '" + command + "'" +
-                                    featx::DidYouMean(command, {"names", "extract", "rewrite", "demo", "help"}) +
-                                    "\n\n" + kUsage);
+  if (command == "passes") return featx::cli::RunPasses();
+  return absl::InvalidArgumentError(
+      "unknown command '" + command + "'" +
+      featx::DidYouMean(command, {"names", "extract", "rewrite", "demo", "passes", "help"}) + "\n\n" + kUsage);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // featx's graph passes, one per file in this directory, in the order the
-// pipelines run them (plugin/node_names.cc). Each works on a copy of a
-// module's forward graph and never touches the module.
+// load-time pipeline runs them (plugin/pipeline.cc; plugin/pass_registry.h
+// runs them by name). Each works on a copy of a module's forward graph and
+// never touches the module.
 //
 //   std::shared_ptr<Graph> graph = module.get_method("forward").graph()->copy();
 //   InlineNonLeaf(graph, leaves);             // featx.inline_non_leaf
@@ -110,6 +111,10 @@ std::vector<torch::jit::Value*> InsertTaps(std::shared_ptr<torch::jit::Graph>& g
 // Removes what the graph's outputs do not need, unused module calls included
 // (torch's dead-code elimination keeps every call; FX does not).
 void Prune(std::shared_ptr<torch::jit::Graph>& graph, CallSummaries* summaries = nullptr);
+
+// Calls featx::request_begin() first and featx::request_end() last (both
+// have side effects, so no pass removes them).
+void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph);
 
 // A chosen activation and the name it is emitted under.
 struct EmittedOutput {

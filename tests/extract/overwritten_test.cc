@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "plugin/leaf_modules.h"
 #include "plugin/named_graph.h"
 #include "plugin/passes/passes.h"
 #include "tests/testing/reference_models.h"
@@ -24,10 +23,8 @@ class OverwrittenTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(OverwrittenTest, FastPathAgreesWithAliasDbOnEveryNode) {
   absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(GetParam());
   ASSERT_TRUE(ref.ok()) << ref.status();
-  absl::StatusOr<LeafModules> leaves = LeafModules::Create(ref->module, {});
-  ASSERT_TRUE(leaves.ok());
   for (bool training : {true, false}) {
-    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, *leaves, training);
+    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, {}, training);
     ASSERT_TRUE(named.ok()) << named.status();
     std::vector<torch::jit::Value*> values;
     std::vector<std::string> names;
@@ -62,7 +59,7 @@ TEST(Overwritten, InPlaceWritesAfterTheNodeAndOnlyThose) {
            {"inplace_chain", {{"shortcut", false}, {"bn", true}, {"relu", true}, {"add_", true}, {"mul_", false}}}}) {
     absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(model);
     ASSERT_TRUE(ref.ok()) << ref.status();
-    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, *LeafModules::Create(ref->module, {}), false);
+    absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, {}, false);
     ASSERT_TRUE(named.ok());
     std::vector<torch::jit::Value*> values;
     std::vector<std::string> names;

@@ -42,6 +42,45 @@ TEST(CApi, BadFlagsLeaveTheModelUnchanged) {
   EXPECT_EQ(ref->module.get_method("forward").graph()->toString(), before);
 }
 
+TEST(CApi, ListedPassesRunByNameAndAPipelineOutOfOrderIsRefused) {
+  const size_t length = featx_list_passes(nullptr, 0);
+  std::string names(length, '\0');
+  ASSERT_EQ(featx_list_passes(names.data(), length + 1), length);
+  EXPECT_THAT(names, HasSubstr("featx.inline_non_leaf,featx.fold_module_attributes,"));
+  char tiny[6];
+  EXPECT_EQ(featx_list_passes(tiny, sizeof tiny), length);
+  EXPECT_EQ(std::string(tiny), "featx");
+
+  absl::StatusOr<featx::testing::ReferenceModel> ref = featx::testing::LoadReferenceModel("train_eval_branch");
+  ASSERT_TRUE(ref.ok());
+  const std::string before = ref->module.get_method("forward").graph()->toString();
+  char error[512];
+  // Without featx.warn_graph_differences and featx.protect_aliases: a host's
+  // own choice, run in its order.
+  const std::string own =
+      "--featx_mode=dict --featx_return_nodes=conv --featx_passes=featx.inline_non_leaf,"
+      "featx.fold_module_attributes,featx.specialize_training,featx.name_nodes,featx.choose_outputs,"
+      "featx.return_dict,featx.prune,featx.merge_train_eval";
+  std::vector<std::string> logged;
+  featx_set_log_callback(&Collect, &logged);
+  const int status = featx_instrument(&ref->module, own.c_str(), error, sizeof error);
+  featx_set_log_callback(nullptr, nullptr);
+  ASSERT_EQ(status, 0) << error;
+  EXPECT_TRUE(logged.empty()) << logged[0];  // no warning pass, no warning
+  ref->module.eval();
+  torch::NoGradGuard no_grad;
+  c10::impl::GenericDict out = ref->module.forward({ref->input}).toGenericDict();
+  EXPECT_TRUE(out.at("conv").toTensor().equal(ref->values.at("conv")));
+
+  absl::StatusOr<featx::testing::ReferenceModel> fresh = featx::testing::LoadReferenceModel("train_eval_branch");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(featx_instrument(&fresh->module, "--featx_return_nodes=conv --featx_passes=featx.name_nodes", error,
+                             sizeof error),
+            9);  // FailedPrecondition
+  EXPECT_THAT(std::string(error), HasSubstr("run featx.specialize_training first"));
+  EXPECT_EQ(fresh->module.get_method("forward").graph()->toString(), before);
+}
+
 TEST(CApi, LogCallbackReceivesTheTrainEvalWarningAndCaptureWorks) {
   absl::StatusOr<featx::testing::ReferenceModel> ref = featx::testing::LoadReferenceModel("train_eval_branch");
   ASSERT_TRUE(ref.ok());

@@ -78,8 +78,25 @@ class HostTest(unittest.TestCase):
     def test_helpfull_documents_featx_flags(self):
         result = run([HOST, "--plugin=" + PLUGIN, "--helpfull"])
         for flag in ("featx_return_nodes", "featx_train_return_nodes", "featx_eval_return_nodes", "featx_mode",
-                     "featx_leaf_modules", "featx_suppress_diff_warning", "featx_spool_dir"):
+                     "featx_leaf_modules", "featx_suppress_diff_warning", "featx_spool_dir", "featx_passes"):
             self.assertIn(flag, result.stdout + result.stderr)
+
+    def test_pipeline_that_featx_passes_lists_runs_by_name_in_the_host(self):
+        listed = run([FEATX, "passes"])
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("featx.protect_aliases", listed.stdout)
+        tap = re.search(r"^  tap +(--featx_passes=\S+)$", listed.stdout, re.M).group(1)
+        self.assertIn("featx.insert_taps,featx.prune,featx.bracket_request,featx.merge_train_eval", tap)
+        result = host("--requests=1", "--featx_mode=tap", "--featx_return_nodes=" + NODES, tap)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTorchvisionSums(result.stdout.splitlines()[-1])
+        # The same list without featx.name_nodes cannot run: the host says
+        # why and serves the model unchanged.
+        broken = tap.replace("featx.name_nodes,", "")
+        result = host("--requests=1", "--featx_mode=tap", "--featx_return_nodes=" + NODES, broken)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("featx.warn_graph_differences runs on named train and eval graphs", result.stderr)
+        self.assertIn("run featx.name_nodes first", result.stderr)
 
     def test_train_eval_difference_arrives_through_the_hosts_handler(self):
         result = host("--requests=1", "--featx_return_nodes=head", model="train_eval_branch")

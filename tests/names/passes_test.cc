@@ -39,9 +39,7 @@ jit::Module Relu() {
 }
 
 std::vector<std::string> EvalNames(const jit::Module& m, const std::vector<std::string>& leaves = {}) {
-  absl::StatusOr<LeafModules> leaf_modules = LeafModules::Create(m, leaves);
-  EXPECT_TRUE(leaf_modules.ok()) << leaf_modules.status();
-  absl::StatusOr<NamedGraph> named = TraceNamedGraph(m, *leaf_modules, /*training=*/false);
+  absl::StatusOr<NamedGraph> named = TraceNamedGraph(m, leaves, /*training=*/false);
   EXPECT_TRUE(named.ok()) << named.status();
   return named->Names();
 }

@@ -33,6 +33,15 @@ class LoadLibraryTest(unittest.TestCase):
         self.assertIn("featx::tap", str(torch.ops.featx.tap.default._schema))
         self.assertEqual(str(torch.ops.featx.tap.default._schema), "featx::tap(Tensor(a) x, str tag) -> Tensor(a)")
 
+    def test_loading_registers_the_passes_in_load_time_order(self):
+        passes = torch.ops.featx.list_passes()
+        self.assertEqual(passes[0], "featx.inline_non_leaf")
+        self.assertEqual(passes[-1], "featx.merge_train_eval")
+        for name in ("featx.specialize_training", "featx.name_nodes", "featx.choose_outputs",
+                     "featx.protect_aliases", "featx.insert_taps", "featx.prune"):
+            self.assertIn(name, passes)
+        self.assertLess(passes.index("featx.choose_outputs"), passes.index("featx.insert_taps"))
+
     def test_tap_returns_its_input_without_a_capture(self):
         x = torch.randn(3)
         self.assertIs(torch.ops.featx.tap(x, "t"), x)

@@ -15,6 +15,9 @@ namespace featx::cli {
 // featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
 [[nodiscard]] absl::Status RunRewrite();
 
+// featx passes: the registered passes and the load-time pipeline of each mode.
+[[nodiscard]] absl::Status RunPasses();
+
 // featx demo: the main job on the embedded default model.
 [[nodiscard]] absl::Status RunDemo();
 

@@ -68,8 +68,7 @@ absl::Status ShowNames(const torch::jit::Module& model, const at::Tensor& input)
   names_us = MedianMicros(5, [&] { names = *GetGraphNodeNames(model, {.suppress_diff_warning = true}); });
   std::printf("1. Node names, as torchvision's get_graph_node_names gives them (%zu in eval mode, %.0f us):\n\n",
               names.eval.size(), names_us);
-  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(model, {}));
-  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(model, leaves, /*training=*/false));
+  FEATX_ASSIGN_OR_RETURN(NamedGraph eval, TraceNamedGraph(model, {}, /*training=*/false));
   FEATX_ASSIGN_OR_RETURN(std::vector<std::string> shapes, EvalNodeShapes(model, std::move(eval), input));
   std::string table = NamesWithDetails(names.eval, shapes);
   std::string indented;

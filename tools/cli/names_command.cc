@@ -9,7 +9,6 @@
 #include "plugin/featx.h"
 #include "plugin/flags.h"
 #include "plugin/graph_diff_warning.h"
-#include "plugin/leaf_modules.h"
 #include "plugin/named_graph.h"
 #include "plugin/status.h"
 #include "tools/cli/cli_flags.h"
@@ -34,8 +33,7 @@ absl::Status RunNames() {
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
   // What GetGraphNodeNames does, keeping the eval graph for dot and shapes.
   const TracerOptions options = TracerOptionsFromFlags();
-  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, LeafModules::Create(module, options.leaf_modules));
-  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, leaves));
+  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, options.leaf_modules));
   const NodeNames names{graphs.train.Names(), graphs.eval.Names()};
   if (!options.suppress_diff_warning) WarnIfModesDiffer(names.train, names.eval);
 

@@ -1,0 +1,127 @@
+#include "plugin/pass_registry.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "plugin/did_you_mean.h"
+
+namespace featx {
+namespace {
+
+class Registry {
+ public:
+  static Registry& Get() {
+    // Never destroyed: a host may run passes from threads that outlive
+    // static destruction.
+    static Registry* registry = new Registry;
+    return *registry;
+  }
+
+  bool Add(PassDefinition pass) {
+    absl::MutexLock lock(&mu_);
+    for (const PassDefinition& p : passes_) {
+      if (p.info.name == pass.info.name) return false;
+    }
+    passes_.push_back(std::move(pass));
+    return true;
+  }
+
+  std::vector<PassDefinition> All() const {
+    absl::MutexLock lock(&mu_);
+    return passes_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<PassDefinition> passes_;
+};
+
+std::vector<std::string> Names(const std::vector<PassDefinition>& passes) {
+  std::vector<std::string> names;
+  for (const PassDefinition& p : passes) names.push_back(p.info.name);
+  return names;
+}
+
+absl::Status UnknownPass(absl::string_view name, const std::vector<std::string>& known) {
+  return absl::NotFoundError(absl::StrCat("no featx pass named '", name, "'", DidYouMean(name, known),
+                                          "; registered passes: ", absl::StrJoin(known, ", ")));
+}
+
+// The passes that leave a rewrite at `stage`: what to run before a pass
+// that runs there.
+std::string PassesReaching(Stage stage, const std::vector<PassDefinition>& passes) {
+  std::vector<std::string> names;
+  for (const PassDefinition& p : passes) {
+    if (p.info.leaves_at == stage && p.info.runs_at != stage) names.push_back(p.info.name);
+  }
+  return names.empty() ? "Rewrite::Start" : absl::StrJoin(names, " or ");
+}
+
+absl::Status CheckCanRun(const PassInfo& pass, const Rewrite& rewrite, const std::vector<PassDefinition>& passes) {
+  if (std::find(rewrite.passes_run.begin(), rewrite.passes_run.end(), pass.name) != rewrite.passes_run.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(pass.name, " already ran on this rewrite; each pass runs at most once"));
+  }
+  if (pass.only_mode.has_value() && *pass.only_mode != rewrite.options.mode) {
+    std::vector<std::string> emitters;
+    for (const PassDefinition& p : passes) {
+      if (p.info.only_mode == rewrite.options.mode && p.info.runs_at == pass.runs_at) emitters.push_back(p.info.name);
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat(pass.name, " serves ", ModeName(*pass.only_mode), " mode, but this rewrite is in ",
+                     ModeName(rewrite.options.mode), " mode",
+                     emitters.empty() ? "" : absl::StrCat("; run ", absl::StrJoin(emitters, " or "), " instead")));
+  }
+  if (rewrite.stage != pass.runs_at) {
+    std::string fix = rewrite.stage < pass.runs_at
+                          ? absl::StrCat("run ", PassesReaching(pass.runs_at, passes), " first")
+                          : "it must run earlier in the pipeline";
+    return absl::FailedPreconditionError(absl::StrCat(
+        pass.name, " runs on ", StageDescription(pass.runs_at), ", but this rewrite holds ",
+        StageDescription(rewrite.stage),
+        rewrite.passes_run.empty() ? "" : absl::StrCat(" (after ", rewrite.passes_run.back(), ")"), "; ", fix));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool RegisterPass(PassDefinition pass) { return Registry::Get().Add(std::move(pass)); }
+
+PassRegistration::PassRegistration(PassDefinition pass) { RegisterPass(std::move(pass)); }
+
+std::vector<PassInfo> ListPasses() {
+  std::vector<PassInfo> infos;
+  for (const PassDefinition& p : Registry::Get().All()) infos.push_back(p.info);
+  return infos;
+}
+
+absl::Status RunPass(absl::string_view name, Rewrite& rewrite) {
+  const std::vector<PassDefinition> passes = Registry::Get().All();
+  auto it = std::find_if(passes.begin(), passes.end(), [&](const PassDefinition& p) { return p.info.name == name; });
+  if (it == passes.end()) return UnknownPass(name, Names(passes));
+  if (absl::Status status = CheckCanRun(it->info, rewrite, passes); !status.ok()) return status;
+  absl::Status status = it->run(rewrite);
+  if (!status.ok()) return status;
+  rewrite.passes_run.push_back(it->info.name);
+  rewrite.stage = it->info.leaves_at;
+  return absl::OkStatus();
+}
+
+absl::Status RunPasses(const std::vector<std::string>& names, Rewrite& rewrite) {
+  // Every name first: a typo at the end of a pipeline fails before any work.
+  const std::vector<std::string> known = Names(Registry::Get().All());
+  for (const std::string& name : names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) return UnknownPass(name, known);
+  }
+  if (names.empty()) return absl::InvalidArgumentError("no passes to run");
+  for (const std::string& name : names) {
+    if (absl::Status status = RunPass(name, rewrite); !status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace featx

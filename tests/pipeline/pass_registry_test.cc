@@ -1,0 +1,201 @@
+// The registered passes: listed and run by name, the load-time rewrite as one
+// ordered run of them, a host's own pass in the middle, and clear errors for
+// a pipeline out of order. Reference values come from torchvision
+// (tests/models/make_models.py).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "absl/strings/str_join.h"
+#include "plugin/featx.h"
+#include "plugin/install_forward.h"
+#include "plugin/pass_registry.h"
+#include "plugin/pipeline.h"
+#include "plugin/rewrite_steps.h"
+#include "plugin/run_extractor.h"
+#include "tests/testing/reference_models.h"
+
+namespace featx {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+testing::ReferenceModel Load(const std::string& name) {
+  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
+  EXPECT_TRUE(ref.ok()) << ref.status();
+  return *std::move(ref);
+}
+
+std::vector<std::string> RegisteredNames() {
+  std::vector<std::string> names;
+  for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
+  return names;
+}
+
+std::string ForwardCode(const torch::jit::Module& m) { return m.get_method("forward").graph()->toString(); }
+
+TEST(PassRegistry, LoadingFeatxRegistersEveryPassInLoadTimeOrder) {
+  const std::vector<std::string> names = RegisteredNames();
+  for (Mode mode : {Mode::kDict, Mode::kTuple, Mode::kTap}) {
+    ExtractorOptions options;
+    options.mode = mode;
+    const std::vector<std::string> pipeline = LoadTimePipeline(options);
+    // The pipeline is a subsequence of the registry's order.
+    auto it = names.begin();
+    for (const std::string& pass : pipeline) {
+      it = std::find(it, names.end(), pass);
+      ASSERT_NE(it, names.end()) << pass << " missing or out of order in " << absl::StrJoin(names, ",");
+    }
+  }
+  for (const char* name :
+       {"featx.inline_non_leaf", "featx.fold_module_attributes", "featx.specialize_training", "featx.name_nodes",
+        "featx.choose_outputs", "featx.insert_taps", "featx.protect_aliases", "featx.prune"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  }
+}
+
+TEST(PassRegistry, RunningTheNamingPassesGivesTorchvisionsNames) {
+  testing::ReferenceModel ref = Load("resnet18");
+  absl::StatusOr<Rewrite> rewrite = Rewrite::Start(ref.module, {});
+  ASSERT_TRUE(rewrite.ok()) << rewrite.status();
+  for (const char* pass :
+       {"featx.inline_non_leaf", "featx.fold_module_attributes", "featx.specialize_training", "featx.name_nodes"}) {
+    ASSERT_TRUE(RunPass(pass, *rewrite).ok()) << pass;
+  }
+  EXPECT_EQ(rewrite->stage, Stage::kNamed);
+  EXPECT_EQ(rewrite->eval->named.Names(), ref.eval_names);
+  EXPECT_EQ(rewrite->train->named.Names(), ref.train_names);
+}
+
+// What a host does with the registry: run the load-time pipeline pass by
+// pass, then install. The result equals InstrumentInPlace's and torchvision's.
+TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
+  for (Mode mode : {Mode::kDict, Mode::kTuple, Mode::kTap}) {
+    testing::ReferenceModel ref = Load("inplace_chain");
+    ExtractorOptions options;
+    options.return_nodes = {"bn", "relu", "add_"};
+    options.mode = mode;
+    absl::StatusOr<Rewrite> rewrite = Rewrite::Start(ref.module, options);
+    ASSERT_TRUE(rewrite.ok()) << rewrite.status();
+    for (const std::string& pass : LoadTimePipeline(options)) {
+      absl::Status status = RunPass(pass, *rewrite);
+      ASSERT_TRUE(status.ok()) << pass << ": " << status;
+    }
+    ASSERT_EQ(rewrite->stage, Stage::kMerged);
+    torch::jit::Module by_name = ref.module;
+    ASSERT_TRUE(InstallForward(by_name, rewrite->forward).ok());
+
+    torch::jit::Module direct = Load("inplace_chain").module;
+    OutputManifest manifest;
+    ASSERT_TRUE(InstrumentInPlace(direct, options, &manifest).ok());
+    EXPECT_EQ(ForwardCode(by_name), ForwardCode(direct)) << ModeName(mode);
+
+    absl::StatusOr<Extraction> got = RunExtractor(by_name, rewrite->manifest, {ref.input.clone()});
+    ASSERT_TRUE(got.ok()) << got.status();
+    for (const std::string& name : options.return_nodes) {
+      EXPECT_TRUE(got->activations.at(name).equal(ref.values.at(name))) << name << " in " << ModeName(mode);
+    }
+  }
+}
+
+TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
+  std::vector<std::string> seen;
+  ASSERT_TRUE(RegisterPass({{"test.record_eval_names", "records the eval names", Stage::kNamed, Stage::kNamed, {}},
+                            [&seen](Rewrite& rewrite) {
+                              seen = rewrite.eval->named.Names();
+                              return absl::OkStatus();
+                            }}));
+  testing::ReferenceModel ref = Load("resnet18");
+  ExtractorOptions options;
+  options.return_nodes = {"layer1.0.add"};
+  options.mode = Mode::kTap;
+  options.passes = LoadTimePipeline(options);
+  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), kChooseOutputs),
+                        "test.record_eval_names");
+  OutputManifest manifest;
+  ASSERT_TRUE(InstrumentInPlace(ref.module, options, &manifest).ok());
+  EXPECT_EQ(seen, ref.eval_names);
+  absl::StatusOr<Extraction> got = RunExtractor(ref.module, manifest, {ref.input.clone()});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->activations.at("layer1.0.add").equal(ref.values.at("layer1.0.add")));
+}
+
+TEST(PassRegistry, ANameTakenTwiceIsRefused) {
+  EXPECT_FALSE(RegisterPass({{"featx.prune", "another prune", Stage::kEmitted, Stage::kEmitted, {}},
+                             [](Rewrite&) { return absl::OkStatus(); }}));
+  const std::vector<std::string> names = RegisteredNames();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "featx.prune"), 1);
+}
+
+class PipelineErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ref_ = Load("train_eval_branch");
+    before_ = ForwardCode(ref_.module);
+  }
+  // Runs `passes` through InstrumentInPlace and returns its status; the
+  // module must be unchanged.
+  absl::Status Instrument(std::vector<std::string> passes, Mode mode = Mode::kDict) {
+    ExtractorOptions options;
+    options.return_nodes = {"conv"};
+    options.mode = mode;
+    options.suppress_diff_warning = true;
+    options.passes = std::move(passes);
+    absl::Status status = InstrumentInPlace(ref_.module, options);
+    EXPECT_EQ(ForwardCode(ref_.module), before_) << "the module changed";
+    return status;
+  }
+  testing::ReferenceModel ref_;
+  std::string before_;
+};
+
+TEST_F(PipelineErrors, UnknownPassSuggestsTheClosestName) {
+  absl::Status status = Instrument({"featx.inline_non_leaf", "featx.prun"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("no featx pass named 'featx.prun'; did you mean 'featx.prune'"));
+}
+
+TEST_F(PipelineErrors, APassBeforeItsStageSaysWhatToRunFirst) {
+  absl::Status status = Instrument({"featx.name_nodes"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("featx.name_nodes runs on train and eval graphs"));
+  EXPECT_THAT(status.message(), HasSubstr("run featx.specialize_training first"));
+}
+
+TEST_F(PipelineErrors, APassAfterItsStageSaysItMustRunEarlier) {
+  absl::Status status =
+      Instrument({"featx.inline_non_leaf", "featx.specialize_training", "featx.fold_module_attributes"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("(after featx.specialize_training); it must run earlier"));
+}
+
+TEST_F(PipelineErrors, APassRunsOnce) {
+  absl::Status status =
+      Instrument({"featx.inline_non_leaf", "featx.fold_module_attributes", "featx.fold_module_attributes"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("featx.fold_module_attributes already ran"));
+}
+
+TEST_F(PipelineErrors, AnEmittingPassOfAnotherModeNamesTheRightOne) {
+  ExtractorOptions dict;
+  std::vector<std::string> passes = LoadTimePipeline(dict);
+  std::replace(passes.begin(), passes.end(), std::string(kReturnDict), std::string(kInsertTaps));
+  absl::Status status = Instrument(passes, Mode::kDict);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("featx.insert_taps serves tap mode, but this rewrite is in dict mode; "
+                                          "run featx.return_dict instead"));
+}
+
+TEST_F(PipelineErrors, APipelineThatStopsEarlyInstallsNothing) {
+  absl::Status status = Instrument(NamingPipeline({.suppress_diff_warning = true}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("a forward can be installed only once featx.merge_train_eval has run"));
+}
+
+}  // namespace
+}  // namespace featx
