@@ -32,6 +32,10 @@ ABSL_FLAG(std::vector<std::string>, featx_passes, {},
           "Advanced: the registered featx passes to run at load time, comma-separated, in order (a host's own "
           "pipeline; they must end with featx.merge_train_eval). Empty: featx's load-time pipeline for the mode. "
           "Loading the plugin lists them: featx passes, or torch.ops.featx.list_passes().");
+ABSL_FLAG(bool, featx_executor_hook, false,
+          "Opt-in, for hosts that cannot call featx at all: tap --featx_return_nodes (leaf module calls) in every "
+          "graph TorchScript's graph executor optimizes. Fires at the second no-grad call of forward, not at "
+          "load; read from FEATX_FLAGS when the plugin loads. See plugin/executor_hook.h.");
 ABSL_FLAG(std::string, featx_spool_dir, "",
           "Tap mode in a host that opens no capture: write each request's activations to this directory, one "
           "torch.load-able {tag: Tensor} file per request.");
@@ -70,6 +74,7 @@ const std::map<std::string, Setter>& Setters() {
       {"featx_suppress_diff_warning",
        [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.suppress_diff_warning); }},
       {"featx_passes", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.passes); }},
+      {"featx_executor_hook", [](auto name, auto v, Config* c) { return Parse(name, v, &c->executor_hook); }},
       {"featx_spool_dir", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.spool_dir); }},
       {"featx_spool_max_files",
        [](auto name, auto v, Config* c) {
@@ -85,7 +90,7 @@ const std::map<std::string, Setter>& Setters() {
 }
 
 bool IsBoolFlag(absl::string_view name) {
-  return name == "featx_suppress_diff_warning" || name == "featx_log_activations";
+  return name == "featx_suppress_diff_warning" || name == "featx_log_activations" || name == "featx_executor_hook";
 }
 
 absl::Status ApplyToken(absl::string_view token, Config* config) {
@@ -124,6 +129,7 @@ Config ConfigFromProcessFlags() {
   config.extractor.passes = absl::GetFlag(FLAGS_featx_passes);
   // An unknown mode on the command line is reported by ConfigFromFlags.
   config.extractor.mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).value_or(Mode::kTap);
+  config.executor_hook = absl::GetFlag(FLAGS_featx_executor_hook);
   config.sinks.spool_dir = absl::GetFlag(FLAGS_featx_spool_dir);
   config.sinks.spool_max_files = absl::GetFlag(FLAGS_featx_spool_max_files);
   config.sinks.log_activations = absl::GetFlag(FLAGS_featx_log_activations);

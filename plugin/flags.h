@@ -52,6 +52,8 @@ struct SinkOptions {
 struct Config {
   ExtractorOptions extractor;
   SinkOptions sinks;
+  // Register the executor hook (plugin/executor_hook.h) at load.
+  bool executor_hook = false;
 };
 
 // The process's flag values (defaults, or what the host's command line set).

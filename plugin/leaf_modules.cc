@@ -93,6 +93,15 @@ absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module
   return leaves;
 }
 
+LeafModules LeafModules::FromClassNames(const std::vector<std::string>& user_leaves) {
+  LeafModules leaves;
+  for (const std::string& raw : user_leaves) {
+    std::string name(absl::StripPrefix(raw, kTorchScriptPrefix));
+    if (!name.empty()) leaves.user_leaves_.insert(name);
+  }
+  return leaves;
+}
+
 bool LeafModules::IsLeaf(const c10::ClassType& type) const {
   const std::string python_class = PythonClassName(type);
   return IsTorchNnLeaf(python_class) || IsTorchvisionOpsLeaf(python_class) || user_leaves_.contains(python_class) ||

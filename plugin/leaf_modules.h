@@ -36,6 +36,10 @@ class LeafModules {
   static absl::StatusOr<LeafModules> Create(const torch::jit::Module& module,
                                             const std::vector<std::string>& user_leaves);
 
+  // The same without a module to check the names against (the executor
+  // hook sees only graphs): a name that matches no class is simply unused.
+  static LeafModules FromClassNames(const std::vector<std::string>& user_leaves);
+
   bool IsLeaf(const c10::ClassType& type) const;
 
  private:

@@ -1,31 +1,41 @@
 // Runs when libfeatx.so is loaded (dlopen, LD_PRELOAD, torch.ops.load_library).
 // A host that knows nothing of featx configures it only through FEATX_FLAGS,
-// so the sinks that variable names are installed here, before any request.
+// so what that variable asks for is set up here, before any request: the
+// sinks, and the opt-in executor hook (plugin/executor_hook.h).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "plugin/executor_hook.h"
 #include "plugin/flags.h"
 #include "plugin/sinks.h"
 
 namespace featx {
 namespace {
 
-bool InstallSinksFromEnvironment() {
+void Complain(const absl::Status& status, const char* consequence) {
+  std::fprintf(stderr, "featx: FEATX_FLAGS: %s; %s\n", std::string(status.message()).c_str(), consequence);
+}
+
+bool SetUpFromEnvironment() {
   const char* env = std::getenv("FEATX_FLAGS");
   if (env == nullptr) return false;
   // Only the environment: the host has not parsed its command line yet.
   Config config;
+  config.extractor.mode = Mode::kTap;  // --featx_mode's default
   absl::Status status = ApplyFlags(env, &config);
-  if (status.ok()) status = InstallSinks(config.sinks);
   if (!status.ok()) {
-    std::fprintf(stderr, "featx: FEATX_FLAGS: %s; no sink installed\n", std::string(status.message()).c_str());
+    Complain(status, "featx does nothing at load");
     return false;
   }
-  return config.sinks.any();
+  if (status = InstallSinks(config.sinks); !status.ok()) Complain(status, "no sink installed");
+  if (config.executor_hook) {
+    if (status = EnableExecutorHook(config.extractor); !status.ok()) Complain(status, "no executor hook");
+  }
+  return true;
 }
 
-[[maybe_unused]] const bool sinks_installed = InstallSinksFromEnvironment();
+[[maybe_unused]] const bool set_up = SetUpFromEnvironment();
 
 }  // namespace
 }  // namespace featx

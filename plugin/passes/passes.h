@@ -69,6 +69,25 @@ struct NamedNode {
 std::vector<NamedNode> NameNodes(const std::shared_ptr<torch::jit::Graph>& graph,
                                  const std::vector<std::string>& input_names);
 
+// A node of a graph that TorchScript's graph executor inlined completely
+// (what its custom passes see): a leaf module call, named by its module path
+// with torchvision's `_1`, `_2` for repeated calls, or an aten op outside
+// leaf calls, named `<module path>.<op>` without suffix.
+struct InlinedCall {
+  // For a call: its last node, and that node's tensor (what the call
+  // returned), if it makes one.
+  NamedNode named;
+  bool leaf_call = false;
+};
+
+// The leaf calls and ops of `graph` in execution order, read from the
+// inlined call stacks TorchScript keeps on each node. The branches of a
+// prim::If are read as FX would see either one (a call in both branches
+// gets one name, twice); calls inside prim::Loop, and a leaf call that
+// leaves no node (Identity), are not seen.
+std::vector<InlinedCall> NameInlinedCalls(const std::shared_ptr<torch::jit::Graph>& graph,
+                                          const LeafModules& leaves);
+
 // For each value, whether alias analysis finds a write to it, or to anything
 // aliasing it, after its node: an in-place op, or an in-place module such as
 // ReLU(inplace=True) (module calls are analysed inlined, on a copy).

@@ -78,7 +78,8 @@ class HostTest(unittest.TestCase):
     def test_helpfull_documents_featx_flags(self):
         result = run([HOST, "--plugin=" + PLUGIN, "--helpfull"])
         for flag in ("featx_return_nodes", "featx_train_return_nodes", "featx_eval_return_nodes", "featx_mode",
-                     "featx_leaf_modules", "featx_suppress_diff_warning", "featx_spool_dir", "featx_passes"):
+                     "featx_leaf_modules", "featx_suppress_diff_warning", "featx_spool_dir", "featx_passes",
+                     "featx_executor_hook"):
             self.assertIn(flag, result.stdout + result.stderr)
 
     def test_pipeline_that_featx_passes_lists_runs_by_name_in_the_host(self):
@@ -144,6 +145,38 @@ class HostTest(unittest.TestCase):
             torch.testing.assert_close(acts["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(acts["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
         self.assertIn("featx: request activations: x [1, 3, 64, 64] mean=", result.stderr)
+
+    def test_executor_hook_taps_an_unrewritten_model_from_its_second_request(self):
+        # The model file as deployed: no featx rewrite anywhere. Three
+        # no-grad requests, then three with autograd on.
+        spool = os.path.join(self.tmp.name, "hook_spool")
+        plain_host = ("import sys, torch\n"
+                      f"m = torch.jit.load({path('resnet18.pt')!r})\n"
+                      "m.eval()\n"
+                      f"x = torch.load({path('resnet18.input.pt')!r})\n"
+                      "with torch.no_grad():\n"
+                      "    for i in range(3):\n"
+                      "        m(x)\n"
+                      "        print('no_grad request', i, 'done', file=sys.stderr, flush=True)\n"
+                      "g = torch.jit.load({0!r})\n"
+                      "for i in range(3):\n"
+                      "    g(x)\n").replace("{0!r}", repr(path("resnet18.pt")))
+        result = run([sys.executable, "-c", plain_host], {
+            "LD_PRELOAD": PLUGIN,
+            "FEATX_FLAGS": f"--featx_executor_hook --featx_return_nodes={NODES.replace('x,', '')} "
+                           f"--featx_spool_dir={spool} --featx_log_activations",
+        })
+        self.assertEqual(result.returncode, 0, result.stderr)
+        files = sorted(os.listdir(spool))
+        # Requests 2 and 3 of the no-grad model; none of the model run with
+        # autograd, which the executor never hands to custom passes.
+        self.assertEqual(len(files), 2, files)
+        self.assertLess(result.stderr.index("no_grad request 0 done"), result.stderr.index("featx: request activations"))
+        for f in files:
+            got = torch.load(os.path.join(spool, f))
+            self.assertEqual(list(got), ["layer1.0.bn1", "logits"])
+            torch.testing.assert_close(got["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(got["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
 
     def test_python_host_rewrites_a_file_and_captures(self):
         out = os.path.join(self.tmp.name, "py_tap.pt")
