@@ -9,8 +9,9 @@
 // When it fires -- not at load. TorchScript runs custom passes only while the
 // graph executor of a method builds its optimized plan:
 //  - profiling executor (the default): on the second call of forward (the
-//    first call runs the profiling graph), and again for each new plan a
-//    failed type guard leads to. Requests served before that carry no taps.
+//    first call runs the profiling graph). Requests served before that carry
+//    no taps; every later one does, whatever its input shape (measured:
+//    1x3x64x64, then 2x3x96x96).
 //  - legacy executor (torch._C._jit_set_profiling_executor(False)): on the
 //    first call for each new input signature.
 //  - only when no gradient is needed (torch.no_grad(), torch.inference_mode(),
