@@ -44,7 +44,8 @@
 namespace featx {
 
 // Registers the hook (replacing one registered before) for options.return_nodes
-// and options.leaf_modules. InvalidArgument for options it cannot serve: no
+// and options.leaf_modules. Call it before requests are served (featx does
+// at load): TorchScript's list of custom passes has no lock. InvalidArgument for options it cannot serve: no
 // return_nodes, per-mode lists, or a mode other than tap.
 [[nodiscard]] absl::Status EnableExecutorHook(const ExtractorOptions& options);
 

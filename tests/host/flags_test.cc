@@ -17,7 +17,8 @@ TEST(Flags, StringSetsEveryOption) {
   Config config;
   ASSERT_TRUE(ApplyFlags("--featx_return_nodes=layer1:f,fc --featx_mode=tuple --featx_leaf_modules=A,B "
                          "--featx_suppress_diff_warning --featx_spool_dir=/tmp/x --featx_spool_max_files=7 "
-                         "featx_log_activations",
+                         "featx_log_activations --featx_passes=featx.inline_non_leaf,featx.name_nodes "
+                         "--featx_executor_hook",
                          &config)
                   .ok());
   EXPECT_THAT(config.extractor.return_nodes, ElementsAre("layer1:f", "fc"));
@@ -27,6 +28,8 @@ TEST(Flags, StringSetsEveryOption) {
   EXPECT_EQ(config.sinks.spool_dir, "/tmp/x");
   EXPECT_EQ(config.sinks.spool_max_files, 7);
   EXPECT_TRUE(config.sinks.log_activations);
+  EXPECT_THAT(config.extractor.passes, ElementsAre("featx.inline_non_leaf", "featx.name_nodes"));
+  EXPECT_TRUE(config.executor_hook);
   ASSERT_TRUE(ApplyFlags("--nofeatx_suppress_diff_warning --featx_log_activations=false", &config).ok());
   EXPECT_FALSE(config.extractor.suppress_diff_warning);
   EXPECT_FALSE(config.sinks.log_activations);
