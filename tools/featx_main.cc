@@ -35,7 +35,7 @@ commands:
             [--mode=dict|tuple|tap] [--train_return_nodes=.. --eval_return_nodes=..]
   rewrite   rewrite a model to emit chosen activations, and save it
             --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt
-            [--manifest=R.json]
+            [--manifest=R.json] [--featx_passes=p1,p2,...]
             dict: forward returns {name: Tensor}; tuple: the model's outputs,
             then the chosen nodes (Triton); tap: output unchanged, featx::tap
             records the nodes (needs libfeatx.so at run time)

@@ -163,6 +163,12 @@ torch.save({{"out": out, **acts}}, {self.out("tap_acts.pt")!r})
         self.assertCleanError(result, "tuple mode cannot return node 'relu': it is inside control flow")
         self.assertFalse(os.path.exists(self.out("x.pt")))
 
+    def test_unknown_pass_suggests_the_closest_and_writes_nothing(self):
+        result = featx("rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=fc",
+                       "--featx_passes=featx.inline_non_leaf,featx.prun", "--output=" + self.out("p.pt"))
+        self.assertCleanError(result, "no featx pass named 'featx.prun'; did you mean 'featx.prune'")
+        self.assertFalse(os.path.exists(self.out("p.pt")))
+
     def test_missing_output(self):
         self.assertCleanError(featx("extract", "--model=" + path("resnet18.pt"), "--return_nodes=fc"),
                               "give --output=F.pt")
