@@ -5,7 +5,7 @@
 // `forward` (plugin/install_forward.h).
 //
 //   FEATX_ASSIGN_OR_RETURN(featx::Rewrite rewrite, featx::Rewrite::Start(module, options));
-//   FEATX_RETURN_IF_ERROR(featx::RunPasses(featx::NamingPipeline(options), rewrite));
+//   FEATX_RETURN_IF_ERROR(featx::RunPasses(featx::NamingPipeline({}), rewrite));
 //   for (const featx::NamedNode& n : rewrite.eval->named.nodes) std::cout << n.name << "\n";
 #pragma once
 
@@ -57,7 +57,8 @@ struct NamedGraph {
 
 // One training mode's part of a rewrite.
 struct ModeRewrite {
-  // "train" or "eval": the second names both while they are one object.
+  // "train" or "eval" (for messages); "train" also while both modes share
+  // this object.
   std::string training;
   NamedGraph named;
   // The chosen nodes (featx.choose_outputs), in graph order, and the value
