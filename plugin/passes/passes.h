@@ -85,8 +85,7 @@ struct InlinedCall {
 // prim::If are read as FX would see either one (a call in both branches
 // gets one name, twice); calls inside prim::Loop, and a leaf call that
 // leaves no node (Identity), are not seen.
-std::vector<InlinedCall> NameInlinedCalls(const std::shared_ptr<torch::jit::Graph>& graph,
-                                          const LeafModules& leaves);
+std::vector<InlinedCall> NameInlinedCalls(const std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves);
 
 // For each value, whether alias analysis finds a write to it, or to anything
 // aliasing it, after its node: an in-place op, or an in-place module such as
