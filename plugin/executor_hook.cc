@@ -47,7 +47,8 @@ Hook& TheHook() {
   return *hook;
 }
 
-absl::Status CheckOptions(const ExtractorOptions& options) {
+// The specs the hook taps, if it can serve `options`.
+absl::StatusOr<std::vector<ReturnNode>> WantedNodes(const ExtractorOptions& options) {
   if (options.mode != Mode::kTap) {
     return absl::InvalidArgumentError(absl::StrCat("the executor hook only taps (mode tap), not mode ",
                                                    ModeName(options.mode),
@@ -57,17 +58,16 @@ absl::Status CheckOptions(const ExtractorOptions& options) {
     return absl::InvalidArgumentError(
         "the executor hook takes return_nodes only: the graph executor's graph serves both training modes");
   }
-  return ParseReturnNodes(options.return_nodes).status();
+  return ParseReturnNodes(options.return_nodes);
 }
 
 }  // namespace
 
 absl::Status TapExecutorGraph(std::shared_ptr<jit::Graph>& graph, const ExtractorOptions& options) {
-  FEATX_RETURN_IF_ERROR(CheckOptions(options));
+  FEATX_ASSIGN_OR_RETURN(std::vector<ReturnNode> wanted, WantedNodes(options));
   if (graph->inputs().empty() || !graph->inputs()[0]->type()->cast<c10::ClassType>() || AlreadyTapped(*graph)) {
     return absl::OkStatus();
   }
-  FEATX_ASSIGN_OR_RETURN(std::vector<ReturnNode> wanted, ParseReturnNodes(options.return_nodes));
   // Everything is decided before the graph is touched.
   return TorchCall([&]() -> absl::Status {
     const std::vector<InlinedCall> calls = NameInlinedCalls(graph, LeafModules::FromClassNames(options.leaf_modules));
@@ -112,7 +112,7 @@ absl::Status TapExecutorGraph(std::shared_ptr<jit::Graph>& graph, const Extracto
 }
 
 absl::Status EnableExecutorHook(const ExtractorOptions& options) {
-  FEATX_RETURN_IF_ERROR(CheckOptions(options));
+  FEATX_RETURN_IF_ERROR(WantedNodes(options).status());
   DisableExecutorHook();
   Hook& hook = TheHook();
   absl::MutexLock lock(&hook.mu);

@@ -10,7 +10,6 @@ absl::StatusOr<TrainAndEval> TraceTrainAndEval(const torch::jit::Module& module,
                                                const std::vector<std::string>& leaf_modules) {
   ExtractorOptions options;
   options.leaf_modules = leaf_modules;
-  options.suppress_diff_warning = true;
   FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, Rewrite::Start(module, options));
   FEATX_RETURN_IF_ERROR(RunPasses(NamingPipeline({leaf_modules, /*suppress_diff_warning=*/true}), rewrite));
   return TrainAndEval{rewrite.train->named, rewrite.eval->named};

@@ -20,12 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using torch::jit::testing::FileCheck;
 
-testing::ReferenceModel Load(const std::string& name) {
-  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
-  EXPECT_TRUE(ref.ok()) << ref.status();
-  return *std::move(ref);
-}
-
 using testing::Keys;
 
 c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tensor& input) {
@@ -37,7 +31,7 @@ c10::Dict<std::string, at::Tensor> Forward(torch::jit::Module& m, const at::Tens
 }
 
 TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(ref.module, {.return_nodes = {"layer1:feat"}});
   ASSERT_TRUE(extractor.ok()) << extractor.status();
   std::shared_ptr<torch::jit::Graph> graph = extractor->get_method("forward").graph();
@@ -64,7 +58,7 @@ TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
 }
 
 TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
-  testing::ReferenceModel ref = Load("train_eval_branch");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
   absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
       ref.module, {.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}, .suppress_diff_warning = true});
   ASSERT_TRUE(extractor.ok()) << extractor.status();
@@ -76,7 +70,7 @@ TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
 }
 
 TEST(DictExtractor, TheOriginalModuleIsUnchanged) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   const std::string before = ref.module.get_method("forward").graph()->toString();
   ASSERT_TRUE(CreateFeatureExtractor(ref.module, {.return_nodes = {"layer2"}}).ok());
   EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
@@ -85,7 +79,7 @@ TEST(DictExtractor, TheOriginalModuleIsUnchanged) {
 }
 
 TEST(DictExtractor, InstrumentInPlaceRewritesTheGivenModule) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   ASSERT_TRUE(InstrumentInPlace(ref.module, {.return_nodes = {"layer1.0.bn1", "fc:logits"}}).ok());
   c10::Dict<std::string, at::Tensor> got = Forward(ref.module, ref.input);
   EXPECT_EQ(Keys(got), (std::vector<std::string>{"layer1.0.bn1", "logits"}));
@@ -93,7 +87,7 @@ TEST(DictExtractor, InstrumentInPlaceRewritesTheGivenModule) {
 }
 
 TEST(DictExtractor, SavedExtractorLoadsAndRuns) {
-  testing::ReferenceModel ref = Load("mobilenet_v3_small");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("mobilenet_v3_small");
   absl::StatusOr<torch::jit::Module> extractor =
       CreateFeatureExtractor(ref.module, {.return_nodes = {"features.3", "classifier"}});
   ASSERT_TRUE(extractor.ok()) << extractor.status();
@@ -110,7 +104,7 @@ class ExtractorErrorTest : public ::testing::Test {
  protected:
   void ExpectErrorAndUnchanged(const ExtractorOptions& options, const std::string& message,
                                const std::string& model = "resnet18") {
-    testing::ReferenceModel ref = Load(model);
+    testing::ReferenceModel ref = testing::MustLoadReferenceModel(model);
     torch::NoGradGuard no_grad;
     const c10::IValue output_before = ref.module.forward({ref.input});
     const std::string before = ref.module.get_method("forward").graph()->toString();

@@ -27,12 +27,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using torch::jit::testing::FileCheck;
 
-testing::ReferenceModel Load(const std::string& name) {
-  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
-  EXPECT_TRUE(ref.ok()) << ref.status();
-  return *std::move(ref);
-}
-
 using testing::Keys;
 
 c10::IValue PlainForward(torch::jit::Module& m, const at::Tensor& input) {
@@ -88,7 +82,7 @@ class ModeValuesTest : public ::testing::TestWithParam<std::tuple<std::string, M
 // tuple and tap mode the model's own output is what it was.
 TEST_P(ModeValuesTest, ValuesEqualTorchvisionsAtTheirNodes) {
   const auto& [model, mode] = GetParam();
-  testing::ReferenceModel ref = Load(model);
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel(model);
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   // Values are eval-mode; train mode only needs a valid choice (as
   // make_models.py gives torchvision).
@@ -135,7 +129,7 @@ class InPlaceTest : public ::testing::TestWithParam<Mode> {};
 // torchvision returns layer1.0.bn1 after the in-place ReLU overwrote it; every
 // featx mode emits it as it was at its node.
 TEST_P(InPlaceTest, OverwrittenValuesAreEmittedAsTheyWereAtTheirNode) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   Extraction got =
       RewriteAndRun(ref.module, {.return_nodes = {"layer1.0.bn1", "layer1.0.conv1", "fc"}}, GetParam(), ref.input);
   EXPECT_TRUE(torch::allclose(got.activations.at("layer1.0.bn1"), ref.values.at("layer1.0.bn1"), 1e-4, 1e-5));
@@ -149,11 +143,11 @@ INSTANTIATE_TEST_SUITE_P(AllModes, InPlaceTest, ::testing::Values(Mode::kDict, M
 // tuple), or one copying tap, which copies only while a capture is open.
 TEST(InPlace, OnlyValuesWrittenLaterAreProtected) {
   for (Mode mode : {Mode::kDict, Mode::kTuple}) {
-    testing::ReferenceModel ref = Load("resnet18");
+    testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
     ASSERT_TRUE(InstrumentInPlace(ref.module, {.return_nodes = {"layer1.0.bn1", "layer1.0.conv1"}, .mode = mode}).ok());
     FileCheck().check_count("aten::clone", 1, /*exactly=*/true)->run(*ref.module.get_method("forward").graph());
   }
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   ASSERT_TRUE(
       InstrumentInPlace(ref.module, {.return_nodes = {"layer1.0.bn1", "layer1.0.conv1"}, .mode = Mode::kTap}).ok());
   FileCheck()
@@ -173,7 +167,7 @@ TEST(InPlace, OnlyValuesWrittenLaterAreProtected) {
 // outputs (here a tuple of two heads) come first, then the chosen nodes in
 // graph order, and the manifest names every slot.
 TEST(TupleMode, ReturnsTheModelsOutputsThenTheChosenNodesAsOneFlatTuple) {
-  testing::ReferenceModel ref = Load("tuple_output");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("tuple_output");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   OutputManifest manifest;
   Extraction got =
@@ -201,7 +195,7 @@ TEST(TupleMode, ReturnsTheModelsOutputsThenTheChosenNodesAsOneFlatTuple) {
 }
 
 TEST(TupleMode, TrainAndEvalChoicesOfOneLengthFollowTheModulesMode) {
-  testing::ReferenceModel ref = Load("train_eval_branch");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   ASSERT_TRUE(InstrumentInPlace(ref.module, {.train_return_nodes = {"mul", "head:h"},
                                              .eval_return_nodes = {"sigmoid", "head:h"},
@@ -221,7 +215,7 @@ TEST(TupleMode, TrainAndEvalChoicesOfOneLengthFollowTheModulesMode) {
 }
 
 TEST(TupleMode, SavedModelLoadsAndRunsWithItsOwnOutputFirst) {
-  testing::ReferenceModel ref = Load("mobilenet_v3_small");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("mobilenet_v3_small");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   ASSERT_TRUE(InstrumentInPlace(ref.module, {.return_nodes = {"features.3"}, .mode = Mode::kTuple}).ok());
   std::stringstream archive;
@@ -235,7 +229,7 @@ TEST(TupleMode, SavedModelLoadsAndRunsWithItsOwnOutputFirst) {
 // A server's response does not change; the capture around the request holds
 // exactly the chosen activations, under their output names.
 TEST(TapMode, OutputIsUnchangedAndTheCaptureHoldsExactlyTheChosenNodes) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   ASSERT_TRUE(
       InstrumentInPlace(ref.module, {.return_nodes = {"layer2:feat2", "layer1.0.bn1", "x"}, .mode = Mode::kTap}).ok());
@@ -249,7 +243,7 @@ TEST(TapMode, OutputIsUnchangedAndTheCaptureHoldsExactlyTheChosenNodes) {
 }
 
 TEST(TapMode, NothingIsRecordedWithoutACapture) {
-  testing::ReferenceModel ref = Load("inplace_chain");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("inplace_chain");
   ASSERT_TRUE(InstrumentInPlace(ref.module, {.return_nodes = {"bn", "add_", "relu_"}, .mode = Mode::kTap}).ok());
   torch::NoGradGuard no_grad;
   ref.module.forward({ref.input.clone()});
@@ -260,7 +254,7 @@ TEST(TapMode, NothingIsRecordedWithoutACapture) {
 // An in-place op whose own output nothing reads (`out.mul_(2.0)` as a
 // statement): its tap reads the tensor it wrote, and stays live.
 TEST(TapMode, InPlaceStatementsAreObserved) {
-  testing::ReferenceModel ref = Load("inplace_chain");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("inplace_chain");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   Extraction got = RewriteAndRun(ref.module, {.return_nodes = {"mul_", "add_"}}, Mode::kTap, ref.input);
   EXPECT_TRUE(got.model_output.toTensor().equal(plain.toTensor()));

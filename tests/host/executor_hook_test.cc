@@ -27,12 +27,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-testing::ReferenceModel Load(const std::string& name) {
-  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
-  EXPECT_TRUE(ref.ok()) << ref.status();
-  return *std::move(ref);
-}
-
 // One request as a server runs it: no autograd, in a capture.
 struct Served {
   at::Tensor output;
@@ -63,7 +57,7 @@ TEST_F(ExecutorHook, FiresOnTheSecondNoGradCallThenCapturesTorchvisionsValues) {
   ASSERT_TRUE(
       EnableExecutorHook({.return_nodes = {"layer1.0.bn1", "layer2.0.downsample.1", "fc:logits"}, .mode = Mode::kTap})
           .ok());
-  testing::ReferenceModel ref = Load("resnet18");  // plain torch::jit::load: no featx call
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");  // plain torch::jit::load: no featx call
   ref.module.eval();
   const Served first = Serve(ref.module, ref.input);
   EXPECT_EQ(first.captured.size(), 0u) << "the first call runs the profiling graph";
@@ -82,7 +76,7 @@ TEST_F(ExecutorHook, ASpecOnAnOpLeavesTheGraphUnchangedAndWarns) {
   std::vector<std::string> logged;
   SetLogCallback(&Collect, &logged);
   ASSERT_TRUE(EnableExecutorHook({.return_nodes = {"layer1.0.add"}, .mode = Mode::kTap}).ok());
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   ref.module.eval();
   const Served first = Serve(ref.module, ref.input);
   const Served second = Serve(ref.module, ref.input);
@@ -119,7 +113,7 @@ std::vector<std::string> FeatxLeafCalls(const torch::jit::Module& module) {
 // sampled torchvision value of a leaf call, captured on the second request.
 TEST(ExecutorHookValues, LeafCallsInsideBranchesCarryTorchvisionsValues) {
   for (const char* name : {"mobilenet_v2", "efficientnet_b0", "swin_t", "inplace_chain"}) {
-    testing::ReferenceModel ref = Load(name);
+    testing::ReferenceModel ref = testing::MustLoadReferenceModel(name);
     const std::vector<std::string> leaf_calls = FeatxLeafCalls(ref.module);
     std::vector<std::string> nodes;
     for (const std::string& key : testing::Keys(ref.values)) {
@@ -146,7 +140,7 @@ TEST(ExecutorHookValues, LeafCallsInsideBranchesCarryTorchvisionsValues) {
 TEST(ExecutorHookNames, LeafCallNamesAreFeatxsOnEveryModel) {
   size_t found = 0, wanted = 0;
   for (const std::string& name : testing::AvailableReferenceModels()) {
-    testing::ReferenceModel ref = Load(name);
+    testing::ReferenceModel ref = testing::MustLoadReferenceModel(name);
     ref.module.eval();
     // What the executor's custom passes see, read by a pass of our own.
     std::vector<std::string> seen, seen_in_branches;

@@ -158,9 +158,9 @@ class HostTest(unittest.TestCase):
                       "    for i in range(3):\n"
                       "        m(x)\n"
                       "        print('no_grad request', i, 'done', file=sys.stderr, flush=True)\n"
-                      "g = torch.jit.load({0!r})\n"
+                      f"g = torch.jit.load({path('resnet18.pt')!r})\n"
                       "for i in range(3):\n"
-                      "    g(x)\n").replace("{0!r}", repr(path("resnet18.pt")))
+                      "    g(x)\n")
         result = run([sys.executable, "-c", plain_host], {
             "LD_PRELOAD": PLUGIN,
             "FEATX_FLAGS": f"--featx_executor_hook --featx_return_nodes={NODES.replace('x,', '')} "

@@ -31,14 +31,8 @@ class RecordingHandler : public c10::WarningHandler {
   std::vector<std::string> messages;
 };
 
-testing::ReferenceModel Load(const std::string& name) {
-  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
-  EXPECT_TRUE(ref.ok()) << ref.status();
-  return *std::move(ref);
-}
-
 TEST(GetGraphNodeNames, RepeatedOpsAndModulesGetLocalSuffixes) {
-  absl::StatusOr<NodeNames> names = GetGraphNodeNames(Load("golden").module);
+  absl::StatusOr<NodeNames> names = GetGraphNodeNames(testing::MustLoadReferenceModel("golden").module);
   ASSERT_TRUE(names.ok()) << names.status();
   EXPECT_THAT(names->eval, ElementsAre("x", "submodule.add", "submodule.add_1", "submodule.relu", "submodule.relu_1",
                                        "add", "add_1", "relu", "relu_1"));
@@ -47,7 +41,7 @@ TEST(GetGraphNodeNames, RepeatedOpsAndModulesGetLocalSuffixes) {
 TEST(GetGraphNodeNames, TrainingBranchWarnsThroughTheHostsHandler) {
   RecordingHandler handler;
   c10::Warning::WarningHandlerGuard guard(&handler);
-  absl::StatusOr<NodeNames> names = GetGraphNodeNames(Load("train_eval_branch").module);
+  absl::StatusOr<NodeNames> names = GetGraphNodeNames(testing::MustLoadReferenceModel("train_eval_branch").module);
   ASSERT_TRUE(names.ok()) << names.status();
   EXPECT_THAT(names->train, ElementsAre("x", "conv", "mul", "add", "mean", "dropout", "head"));
   EXPECT_THAT(names->eval, ElementsAre("x", "conv", "sigmoid", "mean", "dropout", "head"));
@@ -61,19 +55,21 @@ TEST(GetGraphNodeNames, TrainingBranchWarnsThroughTheHostsHandler) {
 TEST(GetGraphNodeNames, SuppressDiffWarningSilencesIt) {
   RecordingHandler handler;
   c10::Warning::WarningHandlerGuard guard(&handler);
-  ASSERT_TRUE(GetGraphNodeNames(Load("train_eval_branch").module, {.suppress_diff_warning = true}).ok());
+  ASSERT_TRUE(
+      GetGraphNodeNames(testing::MustLoadReferenceModel("train_eval_branch").module, {.suppress_diff_warning = true})
+          .ok());
   EXPECT_THAT(handler.messages, IsEmpty());
 }
 
 TEST(GetGraphNodeNames, EqualTrainAndEvalNamesDoNotWarn) {
   RecordingHandler handler;
   c10::Warning::WarningHandlerGuard guard(&handler);
-  ASSERT_TRUE(GetGraphNodeNames(Load("resnet18").module).ok());
+  ASSERT_TRUE(GetGraphNodeNames(testing::MustLoadReferenceModel("resnet18").module).ok());
   EXPECT_THAT(handler.messages, IsEmpty());
 }
 
 TEST(GetGraphNodeNames, UserLeafModuleIsOneNode) {
-  testing::ReferenceModel nested = Load("nested");
+  testing::ReferenceModel nested = testing::MustLoadReferenceModel("nested");
   absl::StatusOr<NodeNames> names = GetGraphNodeNames(nested.module, {.leaf_modules = {"Inner"}});
   ASSERT_TRUE(names.ok()) << names.status();
   EXPECT_THAT(names->eval, AllOf(Contains("middle.inner"), Contains("middle.blocks.0"), Contains("tail.0.inner")));
@@ -85,7 +81,8 @@ TEST(GetGraphNodeNames, UserLeafModuleIsOneNode) {
 }
 
 TEST(GetGraphNodeNames, UnknownLeafModuleIsAnErrorWithSuggestions) {
-  absl::StatusOr<NodeNames> names = GetGraphNodeNames(Load("nested").module, {.leaf_modules = {"Innr"}});
+  absl::StatusOr<NodeNames> names =
+      GetGraphNodeNames(testing::MustLoadReferenceModel("nested").module, {.leaf_modules = {"Innr"}});
   ASSERT_EQ(names.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(names.status().message()),
               AllOf(HasSubstr("leaf module class 'Innr' is not a module class of this model"),
@@ -101,7 +98,7 @@ TEST(GetGraphNodeNames, ModuleWithoutForwardIsAnError) {
 }
 
 TEST(GetGraphNodeNames, LeavesTheModuleAsItWas) {
-  testing::ReferenceModel resnet = Load("resnet18");
+  testing::ReferenceModel resnet = testing::MustLoadReferenceModel("resnet18");
   resnet.module.train();
   const std::string before = resnet.module.get_method("forward").graph()->toString();
   ASSERT_TRUE(GetGraphNodeNames(resnet.module).ok());

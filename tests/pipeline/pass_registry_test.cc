@@ -25,12 +25,6 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
-testing::ReferenceModel Load(const std::string& name) {
-  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(name);
-  EXPECT_TRUE(ref.ok()) << ref.status();
-  return *std::move(ref);
-}
-
 std::vector<std::string> RegisteredNames() {
   std::vector<std::string> names;
   for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
@@ -60,7 +54,7 @@ TEST(PassRegistry, LoadingFeatxRegistersEveryPassInLoadTimeOrder) {
 }
 
 TEST(PassRegistry, RunningTheNamingPassesGivesTorchvisionsNames) {
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   absl::StatusOr<Rewrite> rewrite = Rewrite::Start(ref.module, {});
   ASSERT_TRUE(rewrite.ok()) << rewrite.status();
   for (const char* pass :
@@ -76,7 +70,7 @@ TEST(PassRegistry, RunningTheNamingPassesGivesTorchvisionsNames) {
 // pass, then install. The result equals InstrumentInPlace's and torchvision's.
 TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
   for (Mode mode : {Mode::kDict, Mode::kTuple, Mode::kTap}) {
-    testing::ReferenceModel ref = Load("inplace_chain");
+    testing::ReferenceModel ref = testing::MustLoadReferenceModel("inplace_chain");
     ExtractorOptions options;
     options.return_nodes = {"bn", "relu", "add_"};
     options.mode = mode;
@@ -90,7 +84,7 @@ TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
     torch::jit::Module by_name = ref.module;
     ASSERT_TRUE(InstallForward(by_name, rewrite->forward).ok());
 
-    torch::jit::Module direct = Load("inplace_chain").module;
+    torch::jit::Module direct = testing::MustLoadReferenceModel("inplace_chain").module;
     OutputManifest manifest;
     ASSERT_TRUE(InstrumentInPlace(direct, options, &manifest).ok());
     EXPECT_EQ(ForwardCode(by_name), ForwardCode(direct)) << ModeName(mode);
@@ -110,7 +104,7 @@ TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
                               seen = rewrite.eval->named.Names();
                               return absl::OkStatus();
                             }}));
-  testing::ReferenceModel ref = Load("resnet18");
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   ExtractorOptions options;
   options.return_nodes = {"layer1.0.add"};
   options.mode = Mode::kTap;
@@ -135,7 +129,7 @@ TEST(PassRegistry, ANameTakenTwiceIsRefused) {
 class PipelineErrors : public ::testing::Test {
  protected:
   void SetUp() override {
-    ref_ = Load("train_eval_branch");
+    ref_ = testing::MustLoadReferenceModel("train_eval_branch");
     before_ = ForwardCode(ref_.module);
   }
   // Runs `passes` through InstrumentInPlace and returns its status; the

@@ -1,6 +1,8 @@
 #include "tests/testing/reference_models.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -109,6 +111,15 @@ absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name) {
   if (!raw.ok()) return raw.status();
   ref.raw_values = *std::move(raw);
   return ref;
+}
+
+ReferenceModel MustLoadReferenceModel(const std::string& name) {
+  absl::StatusOr<ReferenceModel> ref = LoadReferenceModel(name);
+  if (!ref.ok()) {
+    std::fprintf(stderr, "test model %s: %s\n", name.c_str(), std::string(ref.status().message()).c_str());
+    std::abort();
+  }
+  return *std::move(ref);
 }
 
 }  // namespace featx::testing

@@ -48,6 +48,10 @@ std::vector<std::string> FxTraceableReferenceModels();
 // Loads tests/models/<name>.* from the test's runfiles.
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name);
 
+// The same for a test that cannot go on without the model: a missing or
+// broken model ends the test binary with the status.
+ReferenceModel MustLoadReferenceModel(const std::string& name);
+
 // The keys of an activation dict, in order.
 std::vector<std::string> Keys(const c10::Dict<std::string, at::Tensor>& dict);
 
