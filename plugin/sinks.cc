@@ -10,14 +10,13 @@
 #include <memory>
 #include <vector>
 
-#include <torch/serialize.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "plugin/log.h"
 #include "plugin/status.h"
+#include "plugin/torch_save.h"
 
 namespace featx {
 namespace {
@@ -35,7 +34,7 @@ class Spool {
     const std::string name = absl::StrFormat("featx-%d-%08d.pt", getpid(), n);
     const fs::path path = fs::path(dir_) / name;
     const fs::path partial = fs::path(dir_) / ("." + name + ".partial");
-    std::vector<char> bytes = torch::pickle_save(c10::IValue(activations));
+    std::vector<char> bytes = TorchSave(c10::IValue(activations));
     {
       std::ofstream out(partial, std::ios::binary);
       out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

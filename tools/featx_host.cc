@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "plugin/c_api.h"
+#include "plugin/torch_compat.h"
 
 ABSL_FLAG(std::string, model, "", "TorchScript model to serve (torch.jit.save).");
 ABSL_FLAG(std::string, plugin, "", "Path of libfeatx.so; loaded before the command line is parsed.");
@@ -50,11 +51,11 @@ namespace {
 std::mutex print_mutex;
 
 // The host's logging: every torch warning, featx's among them.
-class HostWarningHandler : public c10::WarningHandler {
+class HostWarningHandler : public featx::compat::WarningHandler {
  public:
-  void process(const c10::SourceLocation&, const std::string& msg, bool) override {
+  void Handle(const std::string& message) override {
     std::lock_guard<std::mutex> lock(print_mutex);
-    std::fprintf(stderr, "[featx_host] warning: %s\n", msg.c_str());
+    std::fprintf(stderr, "[featx_host] warning: %s\n", message.c_str());
   }
 };
 
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
   if (plugin == nullptr) return Fail("give --plugin=path/to/libfeatx.so");
 
   HostWarningHandler warnings;
-  c10::Warning::set_warning_handler(&warnings);
+  featx::compat::SetWarningHandler(&warnings);
 
   auto instrument = Symbol<featx_instrument_fn>(plugin, "featx_instrument");
   auto capture_begin = Symbol<featx_capture_begin_fn>(plugin, "featx_capture_begin");
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      c10::Warning::WarningHandlerGuard guard(&warnings);
+      featx::compat::WarningHandlerGuard guard(&warnings);
       torch::NoGradGuard no_grad;
       for (int i = t; i < requests; i += threads) {
         const at::Tensor x = input * (1.0 + static_cast<double>(i) / requests);

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
+#include "plugin/torch_compat.h"
 #include "tools/cli/commands.h"
 
 namespace {
@@ -48,11 +49,9 @@ Run `featx --helpfull` for every flag.)";
 
 // The command line is a host like any other: torch's warnings (featx's
 // train/eval difference among them) go through its own handler.
-class StderrWarningHandler : public c10::WarningHandler {
+class StderrWarningHandler : public featx::compat::WarningHandler {
  public:
-  void process(const c10::SourceLocation& /*where*/, const std::string& msg, bool /*verbatim*/) override {
-    std::fprintf(stderr, "featx: warning: %s\n", msg.c_str());
-  }
+  void Handle(const std::string& message) override { std::fprintf(stderr, "featx: warning: %s\n", message.c_str()); }
 };
 
 absl::Status Run(const std::string& command) {
@@ -81,7 +80,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   StderrWarningHandler warnings;
-  c10::Warning::WarningHandlerGuard guard(&warnings);
+  featx::compat::WarningHandlerGuard guard(&warnings);
   absl::Status status = featx::TorchCall([&] { return Run(command); });
   if (!status.ok()) {
     std::fprintf(stderr, "featx %s: %s\n", command.c_str(), std::string(status.message()).c_str());

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages featx builds and tests with, when missing.
-# Idempotent: with everything present it only asks dpkg and returns in seconds.
+# Installs what featx builds and tests with, when missing: Debian's packages
+# always, and for FEATX_LIBTORCH=pip a virtual environment .venv/ holding the
+# PyPI torch and torchvision pinned in tools/requirements-torch2.txt.
+# FEATX_LIBTORCH may list several choices (debian,pip), as tools/run_tests.sh
+# takes them. Idempotent: with everything present it only asks dpkg and reads
+# a stamp, and returns in seconds.
+#   tools/setup.sh                      # Debian's libtorch 1.13
+#   FEATX_LIBTORCH=pip tools/setup.sh   # and PyPI's torch 2.x in .venv/
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 PACKAGES=(
   g++                 # the C++17 toolchain Bazel's auto-configured cc toolchain finds
+  binutils            # nm: the libtorch repository rule reads libc10.so's C++ ABI
   bazel-bootstrap     # Bazel 4.2.3
   bazel-rules-java    # @rules_java, which Bazel 4.2.3 needs even for C++ builds
   libtorch-dev        # libtorch 1.13 (CPU): the JIT, its IR and passes
@@ -14,26 +22,56 @@ PACKAGES=(
   libbenchmark-dev    # Google Benchmark, for bench/
   python3-torch       # /usr/bin/python3 with torch: test models, Python host tests
   python3-torchvision # reference answers from torchvision's feature_extraction
+  python3-venv        # the virtual environment for FEATX_LIBTORCH=pip
   nlohmann-json3-dev  # JSON: names output, manifests, reference answers
   graphviz            # `dot`, which tests use to render `featx names --format=dot`
 )
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+install_debian_packages() {
+  local missing=() status pkg
+  for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+
+  echo "featx setup: installing ${missing[*]}" >&2
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "featx setup: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# PyPI's Linux torch wheel is a CUDA build: with its nvidia-* dependencies it
+# is about 5 GB installed. The C++ build needs only torch/include and
+# torch/lib, but the Python that makes the reference answers imports torch,
+# which loads the CUDA libraries, so they are installed too. pip keeps what it
+# downloads in its cache (~/.cache/pip), so a second install is offline-fast.
+install_venv() {
+  local venv="${FEATX_VENV:-$root/.venv}"
+  local requirements="$root/tools/requirements-torch2.txt"
+  local stamp="$venv/featx-requirements.txt"
+  if [[ -x "$venv/bin/python" ]] && cmp -s "$requirements" "$stamp"; then
+    return 0
+  fi
+  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $venv (about 5 GB; a few minutes)" >&2
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --progress-bar off -r "$requirements" >&2
+  "$venv/bin/python" -c 'import torch, torchvision; print("featx setup: torch", torch.__version__, "torchvision", torchvision.__version__)' >&2
+  cp "$requirements" "$stamp"
+}
+
+install_debian_packages
+IFS=',' read -r -a choices <<<"${FEATX_LIBTORCH:-debian}"
+for choice in "${choices[@]}"; do
+  case "$choice" in
+    pip) install_venv ;;
+    debian | "") ;;
+    *) [[ -d "$choice" ]] || { echo "featx setup: FEATX_LIBTORCH=$choice is not debian, pip or a directory" >&2; exit 1; } ;;
+  esac
 done
-
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
-
-echo "featx setup: installing ${missing[*]}" >&2
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || { echo "featx setup: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
-  sudo=(sudo)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2

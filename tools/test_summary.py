@@ -1,5 +1,5 @@
-"""Counts test cases from a `bazel test` run: prints a line per target and a
-last line "N passed, N failed".
+"""Counts test cases from `bazel test` runs (one per libtorch): prints a line
+per target, a total per run, and a last line "N passed, N failed" for all.
 
 Bazel reports targets, not cases; each target's JUnit XML (written by gtest, or
 by tests/python/bazel_unittest.py) holds its cases. A target that failed to
@@ -45,16 +45,11 @@ def cases_of_target(target_dir):
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log", required=True, help="bazel test's output")
-    parser.add_argument("--testlogs", default="", help="`bazel info bazel-testlogs`")
-    parser.add_argument("--bazel_exit_code", type=int, default=0, help="bazel test's exit code")
-    args = parser.parse_args()
-
+def count_run(log_path, testlogs, bazel_exit_code):
+    """(passed, failed) of one `bazel test` run, printing a line per target."""
     passed = failed = 0
     seen = 0
-    with open(args.log, errors="replace") as f:
+    with open(log_path, errors="replace") as f:
         for line in f:
             m = STATUS.match(line.strip())
             if not m:
@@ -62,9 +57,9 @@ def main():
             target, status = m.groups()
             seen += 1
             counted = None
-            if status in ("PASSED", "FAILED", "FLAKY") and args.testlogs:
+            if status in ("PASSED", "FAILED", "FLAKY") and testlogs:
                 package, name = target[2:].split(":")
-                counted = cases_of_target(os.path.join(args.testlogs, package, name))
+                counted = cases_of_target(os.path.join(testlogs, package, name))
             if counted is None or (status != "PASSED" and counted[1] == 0):
                 counted = (1, 0) if status == "PASSED" else (0, 1)
             passed += counted[0]
@@ -73,11 +68,34 @@ def main():
     if seen == 0:
         print("no test target reported a status (did the build fail before testing?)")
         failed += 1
-    elif args.bazel_exit_code not in (0, 3) and failed == 0:
+    elif bazel_exit_code not in (0, 3) and failed == 0:
         # 3 means tests failed, counted above; anything else is a build or
         # infrastructure failure that no test case shows.
-        print(f"bazel exited with {args.bazel_exit_code}: part of the build failed (see above)")
+        print(f"bazel exited with {bazel_exit_code}: part of the build failed (see above)")
         failed += 1
+    return passed, failed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--run",
+        nargs=4,
+        action="append",
+        required=True,
+        metavar=("LABEL", "LOG", "TESTLOGS", "EXIT_CODE"),
+        help="one `bazel test` run: a label (which libtorch), its output, `bazel info bazel-testlogs` "
+        "and its exit code; repeat for several runs, counted together",
+    )
+    args = parser.parse_args()
+
+    passed = failed = 0
+    for label, log_path, testlogs, exit_code in args.run:
+        print(f"== {label}")
+        p, f = count_run(log_path, testlogs, int(exit_code))
+        print(f"{label}: {p} passed, {f} failed")
+        passed += p
+        failed += f
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1
 

@@ -6,6 +6,7 @@
 //   aten::add_ in layer1.0's code             -> "layer1.0.add"
 //   prim::CallFunction of F.relu at the root  -> "relu"
 //   prim::GetAttr of a Tensor in features.1.0 -> "features.1.0.features_1_0_layer_scale"
+//   prim::ListUnpack of stage2.1's aten::chunk -> "stage2.1.getitem", "stage2.1.getitem_1"
 // then torchvision's suffix rule (_get_node_qualname): strip a trailing
 // `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
 #include <string>
@@ -31,9 +32,7 @@ bool IsStructural(const jit::Node* n) {
   static const absl::flat_hash_set<c10::Symbol> kStructural = {
       c10::prim::Constant,
       c10::prim::ListConstruct,
-      c10::prim::ListUnpack,
       c10::prim::TupleConstruct,
-      c10::prim::TupleUnpack,
       c10::prim::DictConstruct,
       c10::prim::If,
       c10::prim::Loop,
@@ -95,6 +94,11 @@ class NodeNamer {
 
   void Add(std::string qualname, jit::Node* node, jit::Value* value) {
     out_->push_back({LocallyUnique(std::move(qualname)), node, value});
+    if (value != nullptr) {
+      traced_.insert(value);
+    } else if (node != nullptr) {
+      for (jit::Value* output : node->outputs()) traced_.insert(output);
+    }
   }
 
   void NameBlock(jit::Block* block) {
@@ -153,6 +157,16 @@ class NodeNamer {
         Add(Join(path, FxGetAttrName(target)), n, value);
         return;
       }
+      case c10::prim::ListUnpack:
+      case c10::prim::TupleUnpack:
+        // `a, b = x.chunk(2)` on a traced value: FX's Proxy.__iter__ sees the
+        // UNPACK_SEQUENCE and records one getitem per element, in order
+        // (torch 2.x; FX in 1.13 cannot iterate a Proxy on Python 3.11 and
+        // has no reference then). Unpacking a Python tuple, e.g. what an
+        // inlined forward returned, records nothing.
+        if (!traced_.contains(n->input(0))) return;
+        for (jit::Value* element : n->outputs()) Add(Join(path, "getitem"), n, element);
+        return;
       default:
         if (IsStructural(n)) return;
         Add(Join(path, OpName(n)), n, value);
@@ -161,6 +175,8 @@ class NodeNamer {
 
   std::vector<NamedNode>* out_;
   absl::flat_hash_set<std::string> attrs_seen_;
+  // Values FX would hold as Proxies: the named nodes' outputs and inputs.
+  absl::flat_hash_set<const jit::Value*> traced_;
 };
 
 }  // namespace

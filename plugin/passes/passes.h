@@ -52,8 +52,9 @@ struct NamedNode {
   std::string name;
   // The named node, or nullptr for a graph input.
   torch::jit::Node* node = nullptr;
-  // The value the name stands for: the node's single output or the input.
-  // nullptr when the node has several outputs.
+  // The value the name stands for: the node's single output, the input, or
+  // for an unpack (FX's getitem) its element. nullptr when the node has
+  // several outputs.
   torch::jit::Value* value = nullptr;
 };
 

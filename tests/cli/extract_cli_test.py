@@ -72,7 +72,9 @@ class ExtractCliTest(CliTestCase):
                                "--return_nodes=" + ",".join(NODES), "--output=" + f, "--mode=" + mode)
                 self.assertEqual(result.returncode, 0, result.stderr)
                 self.assertIn("logits\t[1, 1000]", result.stdout)
-                self.assertMatchesTorchvision(torch.load(f))
+                # weights_only: torch.load's default since torch 2.6, and the safe way
+                # to read a file from a server.
+                self.assertMatchesTorchvision(torch.load(f, weights_only=True))
 
     def test_extract_takes_overwritten_values_at_their_node(self):
         f = self.out("bn1.pt")
@@ -80,7 +82,7 @@ class ExtractCliTest(CliTestCase):
                        "--return_nodes=layer1.0.bn1", "--output=" + f)
         self.assertEqual(result.returncode, 0, result.stderr)
         at_node = torch.load(path("resnet18.values.pt"))["layer1.0.bn1"]
-        torch.testing.assert_close(torch.load(f)["layer1.0.bn1"], at_node, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(torch.load(f, weights_only=True)["layer1.0.bn1"], at_node, rtol=1e-4, atol=1e-5)
         self.assertTrue((at_node < 0).any(), "the value before the in-place ReLU has negatives")
 
     # This process never loads libfeatx.so (the tap test loads it in a

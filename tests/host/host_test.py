@@ -140,7 +140,7 @@ class HostTest(unittest.TestCase):
         files = sorted(os.listdir(spool))
         self.assertEqual(len(files), 3, files)  # 5 requests, the 2 oldest removed
         for f in files:
-            acts = torch.load(os.path.join(spool, f))
+            acts = torch.load(os.path.join(spool, f), weights_only=True)
             self.assertEqual(list(acts), ["x", "layer1.0.bn1", "logits"])
             torch.testing.assert_close(acts["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(acts["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)

@@ -1,10 +1,13 @@
 """test_model(): one scripted model and torchvision's reference answers for it.
 
-Generated at build time by make_models.py with Debian's /usr/bin/python3 (which
-has torch and torchvision), never committed. The filegroup `name` holds
+Generated at build time by make_models.py with the Python whose torch matches
+the libtorch featx builds against (TORCH_PYTHON: Debian's /usr/bin/python3 for
+Debian's 1.13, .venv/bin/python for pip's), never committed. The filegroup `name` holds
   name.pt, name.input.pt, name.names.json, name.values.pt, name.raw_values.pt
 under tests/models/ in the runfiles of whatever depends on it.
 """
+
+load("@libtorch//:defs.bzl", "TORCH_PYTHON")
 
 _SUFFIXES = [".pt", ".input.pt", ".names.json", ".values.pt", ".raw_values.pt"]
 
@@ -19,7 +22,10 @@ def test_model(name):
         # outside the sandbox; one thread keeps two concurrent genrules from
         # fighting over 2 cores.
         cmd = ("HOME=$$TMPDIR PYTHONDONTWRITEBYTECODE=1 OMP_NUM_THREADS=1 " +
-               "/usr/bin/python3 $(location make_models.py) --model {name} --out_dir $(RULEDIR)").format(name = name),
+               "{python} $(location make_models.py) --model {name} --out_dir $(RULEDIR)").format(
+            name = name,
+            python = TORCH_PYTHON,
+        ),
         message = "Scripting test model " + name,
     )
     native.filegroup(
@@ -34,6 +40,6 @@ def model_without_source(name):
         srcs = [name + ".pt"],
         outs = [name + "_nosource.pt"],
         tools = ["strip_source.py"],
-        cmd = "PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 $(location strip_source.py) $< $@",
+        cmd = "PYTHONDONTWRITEBYTECODE=1 %s $(location strip_source.py) $< $@" % TORCH_PYTHON,
         message = "Stripping the source of test model " + name,
     )

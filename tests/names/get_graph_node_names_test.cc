@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin/featx.h"
+#include "plugin/torch_compat.h"
 #include "tests/testing/reference_models.h"
 #include "tools/default_model.h"
 
@@ -23,11 +24,9 @@ using ::testing::Not;
 using ::testing::StartsWith;
 
 // Collects warnings, as a host's own c10::WarningHandler would log them.
-class RecordingHandler : public c10::WarningHandler {
+class RecordingHandler : public compat::WarningHandler {
  public:
-  void process(const c10::SourceLocation& /*where*/, const std::string& msg, bool /*verbatim*/) override {
-    messages.push_back(msg);
-  }
+  void Handle(const std::string& message) override { messages.push_back(message); }
   std::vector<std::string> messages;
 };
 
@@ -40,7 +39,7 @@ TEST(GetGraphNodeNames, RepeatedOpsAndModulesGetLocalSuffixes) {
 
 TEST(GetGraphNodeNames, TrainingBranchWarnsThroughTheHostsHandler) {
   RecordingHandler handler;
-  c10::Warning::WarningHandlerGuard guard(&handler);
+  compat::WarningHandlerGuard guard(&handler);
   absl::StatusOr<NodeNames> names = GetGraphNodeNames(testing::MustLoadReferenceModel("train_eval_branch").module);
   ASSERT_TRUE(names.ok()) << names.status();
   EXPECT_THAT(names->train, ElementsAre("x", "conv", "mul", "add", "mean", "dropout", "head"));
@@ -54,7 +53,7 @@ TEST(GetGraphNodeNames, TrainingBranchWarnsThroughTheHostsHandler) {
 
 TEST(GetGraphNodeNames, SuppressDiffWarningSilencesIt) {
   RecordingHandler handler;
-  c10::Warning::WarningHandlerGuard guard(&handler);
+  compat::WarningHandlerGuard guard(&handler);
   ASSERT_TRUE(
       GetGraphNodeNames(testing::MustLoadReferenceModel("train_eval_branch").module, {.suppress_diff_warning = true})
           .ok());
@@ -63,7 +62,7 @@ TEST(GetGraphNodeNames, SuppressDiffWarningSilencesIt) {
 
 TEST(GetGraphNodeNames, EqualTrainAndEvalNamesDoNotWarn) {
   RecordingHandler handler;
-  c10::Warning::WarningHandlerGuard guard(&handler);
+  compat::WarningHandlerGuard guard(&handler);
   ASSERT_TRUE(GetGraphNodeNames(testing::MustLoadReferenceModel("resnet18").module).ok());
   EXPECT_THAT(handler.messages, IsEmpty());
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs a Python test with Debian's /usr/bin/python3, which has torch and
-# torchvision (another python3 may be first on PATH and have neither).
+# Runs a Python test with the Python whose torch matches the libtorch featx
+# was built against (TORCH_PYTHON in @libtorch//:defs.bzl, which each test
+# passes as FEATX_TEST_PYTHON): Debian's /usr/bin/python3 for 1.13, .venv's
+# for pip. Another python3 may be first on PATH and have no torch at all.
 # Usage: run_python_test.sh TEST.py [ARGS...]
 set -euo pipefail
 test_py="$1"
@@ -8,4 +10,4 @@ shift
 # The test's own directory and the shared helpers (bazel_unittest.py).
 export PYTHONPATH="$(dirname "$test_py"):tests/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-exec /usr/bin/python3 "$test_py" "$@"
+exec "${FEATX_TEST_PYTHON:?the test target must set env FEATX_TEST_PYTHON}" "$test_py" "$@"

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "plugin/status.h"
+#include "plugin/torch_save.h"
 
 namespace featx::cli {
 namespace {
@@ -58,7 +59,7 @@ absl::StatusOr<at::Tensor> LoadTensor(const std::string& path) {
 }
 
 absl::Status SavePickle(const std::string& path, const c10::IValue& value) {
-  FEATX_ASSIGN_OR_RETURN(std::vector<char> bytes, TorchCall([&] { return torch::pickle_save(value); }));
+  FEATX_ASSIGN_OR_RETURN(std::vector<char> bytes, TorchCall([&] { return TorchSave(value); }));
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
