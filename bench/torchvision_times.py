@@ -1,6 +1,6 @@
 """Times torchvision's get_graph_node_names and create_feature_extractor on
 an architecture (the median of 5 calls after a warm-up); prints JSON
-{"model": ..., "eval_names": N, "names_seconds": ..., "extractor_seconds": ...}.
+{"model": ..., "torch": ..., "torchvision": ..., "eval_names": N, "names_seconds": ..., "extractor_seconds": ...}.
 
 Usage: torchvision_times.py MODEL RETURN_NODES (comma-separated)."""
 import json
@@ -8,6 +8,7 @@ import sys
 import time
 import warnings
 
+import torch
 import torchvision
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
@@ -28,6 +29,8 @@ warnings.simplefilter("ignore")
 _, eval_names = get_graph_node_names(model, suppress_diff_warning=True)
 print(json.dumps({
     "model": name,
+    "torch": torch.__version__.split("+")[0],
+    "torchvision": torchvision.__version__.split("+")[0],
     "eval_names": len(eval_names),
     "names_seconds": median_seconds(lambda: get_graph_node_names(model, suppress_diff_warning=True)),
     "extractor_seconds": median_seconds(lambda: create_feature_extractor(model, return_nodes=return_nodes)),

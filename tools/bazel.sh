@@ -35,7 +35,8 @@ startup=(--output_base="$output_base")
 case "$command" in
   build | test | run | query | cquery | aquery | fetch | sync | coverage)
     exec bazel "${startup[@]}" "$command" --repo_env=FEATX_LIBTORCH="$choice" --repo_env=FEATX_VENV_STAMP="$stamp" \
-      ${FEATX_PYTHON:+--repo_env=FEATX_PYTHON="$FEATX_PYTHON"} ${FEATX_VENV:+--repo_env=FEATX_VENV="$FEATX_VENV"} "$@"
+      ${FEATX_PYTHON:+--repo_env=FEATX_PYTHON="$FEATX_PYTHON"} ${FEATX_VENV:+--repo_env=FEATX_VENV="$FEATX_VENV"} \
+      ${FEATX_LIBTORCH_INCLUDE:+--repo_env=FEATX_LIBTORCH_INCLUDE="$FEATX_LIBTORCH_INCLUDE"} "$@"
     ;;
   *) exec bazel "${startup[@]}" "$command" "$@" ;;
 esac

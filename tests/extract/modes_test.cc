@@ -18,6 +18,7 @@
 #include "ops/capture.h"
 #include "plugin/featx.h"
 #include "plugin/run_extractor.h"
+#include "tests/testing/mode_values.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {
@@ -27,51 +28,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using torch::jit::testing::FileCheck;
 
+using testing::ExpectSameValue;
 using testing::Keys;
-
-c10::IValue PlainForward(torch::jit::Module& m, const at::Tensor& input) {
-  torch::NoGradGuard no_grad;
-  return m.forward({input.clone()});
-}
-
-// Rewrites `module` in place in `mode` and runs it once on `input`.
-Extraction RewriteAndRun(torch::jit::Module& module, ExtractorOptions options, Mode mode, const at::Tensor& input,
-                         OutputManifest* manifest_out = nullptr) {
-  options.mode = mode;
-  OutputManifest manifest;
-  absl::Status status = InstrumentInPlace(module, options, &manifest);
-  EXPECT_TRUE(status.ok()) << status;
-  absl::StatusOr<Extraction> got = RunExtractor(module, manifest, {input.clone()});
-  EXPECT_TRUE(got.ok()) << got.status();
-  if (manifest_out != nullptr) *manifest_out = manifest;
-  return got.ok() ? *std::move(got) : Extraction{Activations(), c10::IValue()};
-}
-
-bool IsTensors(const c10::IValue& v) {
-  if (v.isTensor()) return true;
-  if (!v.isTuple()) return false;
-  for (const c10::IValue& item : v.toTupleRef().elements()) {
-    if (!IsTensors(item)) return false;
-  }
-  return true;
-}
-
-void ExpectSameValue(const c10::IValue& got, const c10::IValue& want) {
-  if (want.isNone()) {
-    EXPECT_TRUE(got.isNone());
-    return;
-  }
-  if (want.isTensor()) {
-    ASSERT_TRUE(got.isTensor());
-    EXPECT_TRUE(torch::allclose(got.toTensor(), want.toTensor(), 1e-4, 1e-5));
-    return;
-  }
-  ASSERT_TRUE(want.isTuple() && got.isTuple());
-  ASSERT_EQ(got.toTupleRef().elements().size(), want.toTupleRef().elements().size());
-  for (size_t i = 0; i < want.toTupleRef().elements().size(); ++i) {
-    ExpectSameValue(got.toTupleRef().elements()[i], want.toTupleRef().elements()[i]);
-  }
-}
+using testing::PlainForward;
+using testing::RewriteAndRun;
 
 std::string ModeParamName(Mode mode) { return std::string(ModeName(mode)); }
 
@@ -83,38 +43,7 @@ class ModeValuesTest : public ::testing::TestWithParam<std::tuple<std::string, M
 TEST_P(ModeValuesTest, ValuesEqualTorchvisionsAtTheirNodes) {
   const auto& [model, mode] = GetParam();
   testing::ReferenceModel ref = testing::MustLoadReferenceModel(model);
-  const c10::IValue plain = PlainForward(ref.module, ref.input);
-  // Values are eval-mode; train mode only needs a valid choice (as
-  // make_models.py gives torchvision).
-  std::vector<std::string> train_choice;
-  for (const std::string& key : Keys(ref.values)) {
-    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
-      train_choice.push_back(key);
-    }
-  }
-  ExtractorOptions options{.train_return_nodes = train_choice,
-                           .eval_return_nodes = Keys(ref.values),
-                           .mode = mode,
-                           .suppress_diff_warning = true};
-  if (mode == Mode::kTuple && !IsTensors(plain)) {
-    // googlenet returns a named tuple with Optional aux logits: Triton
-    // cannot take that, and featx says so.
-    absl::Status status = InstrumentInPlace(ref.module, options);
-    EXPECT_THAT(std::string(status.message()), HasSubstr("tuple mode returns the model's own outputs as tensors"));
-    return;
-  }
-  if (mode == Mode::kTuple && train_choice.size() != ref.values.size()) {
-    // One tuple type for both modes needs choices of one length
-    // (TupleMode.TrainAndEvalChoicesOfOneLength covers this model).
-    GTEST_SKIP() << "train mode lacks some eval nodes";
-  }
-  Extraction got = RewriteAndRun(ref.module, options, mode, ref.input);
-  ASSERT_EQ(Keys(got.activations), Keys(ref.values));
-  for (const auto& item : ref.values) {
-    EXPECT_TRUE(torch::allclose(got.activations.at(item.key()), item.value(), /*rtol=*/1e-4, /*atol=*/1e-5))
-        << item.key();
-  }
-  if (mode != Mode::kDict) ExpectSameValue(got.model_output, plain);
+  testing::ExpectModeValuesEqualTorchvisions(ref, mode);
 }
 
 INSTANTIATE_TEST_SUITE_P(Torchvision, ModeValuesTest,

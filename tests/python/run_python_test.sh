@@ -10,4 +10,4 @@ shift
 # The test's own directory and the shared helpers (bazel_unittest.py).
 export PYTHONPATH="$(dirname "$test_py"):tests/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-exec "${FEATX_TEST_PYTHON:?the test target must set env FEATX_TEST_PYTHON}" "$test_py" "$@"
+exec "${FEATX_TEST_PYTHON:?no Python with the torch featx was built against; set FEATX_PYTHON (README: Which libtorch)}" "$test_py" "$@"

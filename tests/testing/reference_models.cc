@@ -21,7 +21,14 @@
 namespace featx::testing {
 namespace {
 
-constexpr char kModelDir[] = "tests/models/";
+// Where the test's models are in its runfiles: tests/models/, or the
+// directory FEATX_TEST_MODEL_DIR names (tests/models/cross/ for the models the
+// other torch version saved; see tests/cross/BUILD.bazel).
+std::string ModelDir() {
+  const char* dir = std::getenv("FEATX_TEST_MODEL_DIR");
+  if (dir == nullptr || *dir == '\0') return "tests/models/";
+  return absl::EndsWith(dir, "/") ? dir : absl::StrCat(dir, "/");
+}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -44,7 +51,7 @@ std::vector<std::string> AvailableReferenceModels() {
   constexpr absl::string_view kSuffix = ".names.json";
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(kModelDir, ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(ModelDir(), ec)) {
     const std::string file = entry.path().filename().string();
     if (absl::EndsWith(file, kSuffix)) names.push_back(file.substr(0, file.size() - kSuffix.size()));
   }
@@ -55,7 +62,7 @@ std::vector<std::string> AvailableReferenceModels() {
 std::vector<std::string> FxTraceableReferenceModels() {
   std::vector<std::string> traceable;
   for (const std::string& name : AvailableReferenceModels()) {
-    absl::StatusOr<std::string> text = ReadFile(absl::StrCat(kModelDir, name, ".names.json"));
+    absl::StatusOr<std::string> text = ReadFile(absl::StrCat(ModelDir(), name, ".names.json"));
     if (!text.ok()) continue;
     nlohmann::json names = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (!names.is_discarded() && !names.contains("error")) traceable.push_back(name);
@@ -80,7 +87,7 @@ absl::StatusOr<c10::IValue> LoadPickled(const std::string& path) {
 }
 
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name) {
-  const std::string base = absl::StrCat(kModelDir, name);
+  const std::string base = absl::StrCat(ModelDir(), name);
   ReferenceModel ref;
   ref.name = name;
   try {

@@ -45,7 +45,8 @@ std::vector<std::string> AvailableReferenceModels();
 // names and values.
 std::vector<std::string> FxTraceableReferenceModels();
 
-// Loads tests/models/<name>.* from the test's runfiles.
+// Loads tests/models/<name>.* from the test's runfiles (or from the directory
+// the FEATX_TEST_MODEL_DIR environment variable names).
 absl::StatusOr<ReferenceModel> LoadReferenceModel(const std::string& name);
 
 // The same for a test that cannot go on without the model: a missing or

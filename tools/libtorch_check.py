@@ -1,0 +1,218 @@
+"""Finds and checks the libtorch FEATX_LIBTORCH names, before anything compiles.
+
+A plugin must be compiled against the libtorch of the process that loads it.
+This says what a choice resolves to, or why it cannot be used, in words:
+
+  debian     Debian's libtorch-dev (1.13) under /usr
+  pip        the torch tools/setup.sh installs into .venv/
+  DIR        a pip site-packages/torch, the libtorch zip layout (include/,
+             lib/), or a server's own copy (libraries in DIR or DIR/lib;
+             headers in DIR/include, or FEATX_LIBTORCH_INCLUDE where the copy
+             has none, as Triton's backends/pytorch)
+
+It checks that the headers are there and still hold TorchScript, the version
+(1.13 or newer), the C++ ABI of libc10.so (featx links Debian's abseil and
+googletest, built with _GLIBCXX_USE_CXX11_ABI=1), and finds the Python whose
+torch and torchvision make the test models and reference answers (the same
+major.minor), and the other version's Python for cross-version models.
+
+third_party/libtorch/repository.bzl runs it for Bazel; run it yourself to see
+what a build would use:
+  /usr/bin/python3 tools/libtorch_check.py /opt/libtorch
+Prints key=value lines; exits 2 with the reason on stderr.
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+DEBIAN_INCLUDE = "/usr/include"
+DEBIAN_LIB = "/usr/lib/x86_64-linux-gnu"
+DEBIAN_PYTHON = "/usr/bin/python3"
+MODULE_H = "torch/csrc/jit/api/module.h"
+# Where TORCH_VERSION_MAJOR is defined: 1.x and early 2.x, then the
+# header-only tree.
+VERSION_HS = ("torch/csrc/api/include/torch/version.h", "torch/headeronly/version.h")
+OLDEST = (1, 13)
+FEATX_CXX11_ABI = 1
+
+
+class Unusable(Exception):
+    """The choice cannot be built against; the message says why and what to do."""
+
+
+def minor(version):
+    """(2, 15) of '2.15.0' or '2.15.0a0+cu132'."""
+    parts = re.match(r"(\d+)\.(\d+)", version)
+    return (int(parts.group(1)), int(parts.group(2))) if parts else None
+
+
+def layout(root, include_override=""):
+    """(include dir, lib dir) of a libtorch directory."""
+    if not os.path.isdir(root):
+        raise Unusable(f"{root} does not exist.")
+    lib = next((d for d in (os.path.join(root, "lib"), root)
+                if os.path.exists(os.path.join(d, "libtorch_cpu.so")) and os.path.exists(os.path.join(d, "libc10.so"))),
+               None)
+    include = include_override or os.path.join(root, "include")
+    if not os.path.exists(os.path.join(include, MODULE_H)):
+        if os.path.isdir(os.path.join(include, "torch")) or os.path.isdir(os.path.join(include, "ATen")):
+            raise Unusable(f"{include} has torch's headers but not TorchScript's ({MODULE_H}): this torch no longer "
+                           "ships TorchScript, which featx rewrites. Use a torch that still does (README: Which "
+                           "libtorch).")
+        if lib and not include_override:
+            raise Unusable(f"{root} has libtorch's libraries but no headers ({include}/{MODULE_H}), as a server's "
+                           "own copy often has (Triton's backends/pytorch). Set FEATX_LIBTORCH_INCLUDE to the "
+                           "include/ of the same torch version: a pip site-packages/torch/include or a libtorch "
+                           "zip's.")
+        raise Unusable(f"no libtorch headers at {include}/{MODULE_H}. Point FEATX_LIBTORCH at a pip "
+                       "site-packages/torch, an unpacked libtorch zip (include/, lib/), or a copy with the same "
+                       "layout.")
+    if not lib:
+        raise Unusable(f"{root} has headers but no libtorch_cpu.so and libc10.so in {root}/lib or {root}.")
+    return include, lib
+
+
+def header_version(include):
+    defines = {}
+    for header in VERSION_HS:
+        path = os.path.join(include, header)
+        if os.path.exists(path):
+            with open(path) as f:
+                defines.update(re.findall(r"#define\s+TORCH_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)", f.read()))
+    if len(defines) < 3:
+        raise Unusable(f"cannot read the torch version from {include} ({' or '.join(VERSION_HS)}).")
+    version = f"{defines['MAJOR']}.{defines['MINOR']}.{defines['PATCH']}"
+    if minor(version) < OLDEST:
+        raise Unusable(f"libtorch {version} is older than featx supports ({OLDEST[0]}.{OLDEST[1]} or newer).")
+    return version
+
+
+def cxx11_abi(lib):
+    """1 if libc10.so was built with the C++11 std::string ABI, else 0.
+
+    Read from the library itself: symbols that take a std::string are
+    mangled with __cxx11 under the new ABI. Headers do not record it and the
+    cmake files are missing from some copies."""
+    try:
+        symbols = subprocess.run(["nm", "-D", "--defined-only", os.path.join(lib, "libc10.so")],
+                                 capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise Unusable(f"cannot read the symbols of {lib}/libc10.so ({e}); is binutils installed?")
+    return 1 if "__cxx11" in symbols else 0
+
+
+def python_torch(python):
+    """'torch_version torchvision_version' of a python, or '' without both."""
+    if not python or not os.access(python, os.X_OK):
+        return ""
+    probe = ("import torch, torchvision; "
+             "print(torch.__version__.split('+')[0], torchvision.__version__.split('+')[0])")
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=180,
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def venv_torch(venv):
+    found = sorted(glob.glob(os.path.join(venv, "lib", "python3*", "site-packages", "torch")))
+    return found[-1] if found else None
+
+
+def venv_python_of(torch_dir):
+    """The python of the virtual environment whose site-packages hold torch_dir."""
+    if not torch_dir.rstrip("/").endswith(os.path.join("site-packages", "torch")):
+        return ""
+    venv = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(torch_dir.rstrip("/")))))
+    for name in ("python", "python3"):
+        if os.access(os.path.join(venv, "bin", name), os.X_OK):
+            return os.path.join(venv, "bin", name)
+    return ""
+
+
+def resolve(choice, workspace, venv, python_override, include_override):
+    choice = choice.strip() or "debian"
+    if choice == "debian":
+        if not os.path.exists(os.path.join(DEBIAN_INCLUDE, MODULE_H)):
+            raise Unusable(f"Debian's libtorch-dev is not installed (no {DEBIAN_INCLUDE}/{MODULE_H}); run "
+                           "tools/setup.sh.")
+        kind, include, lib, python = "debian", DEBIAN_INCLUDE, DEBIAN_LIB, DEBIAN_PYTHON
+        other = os.path.join(venv, "bin", "python")
+    elif choice == "pip":
+        torch_dir = venv_torch(venv)
+        if not torch_dir:
+            raise Unusable(f"no torch in {venv}; run `FEATX_LIBTORCH=pip tools/setup.sh` to install it.")
+        kind, (include, lib) = "pip", layout(torch_dir)
+        python, other = os.path.join(venv, "bin", "python"), DEBIAN_PYTHON
+    else:
+        root = os.path.realpath(choice if os.path.isabs(choice) else os.path.join(workspace, choice))
+        kind, (include, lib) = "dir", layout(root, include_override)
+        python, other = venv_python_of(root), DEBIAN_PYTHON
+    if python_override:
+        python = python_override
+
+    version = header_version(include)
+    abi = cxx11_abi(lib)
+    if abi != FEATX_CXX11_ABI:
+        raise Unusable(f"libtorch {version} at {lib} was built with _GLIBCXX_USE_CXX11_ABI={abi}, but featx links "
+                       f"Debian's abseil and googletest, built with _GLIBCXX_USE_CXX11_ABI={FEATX_CXX11_ABI}: the "
+                       "two cannot share a std::string. Use a C++11-ABI libtorch: pip torch 2.7 or newer, or a "
+                       "libtorch-cxx11-abi-*.zip.")
+
+    versions = python_torch(python)
+    if versions and minor(versions.split()[0]) != minor(version):
+        if python_override or kind == "pip":
+            raise Unusable(f"the Python that makes the test models and reference answers ({python}) has torch "
+                           f"{versions.split()[0]}, but the libtorch is {version}. Set FEATX_PYTHON to a python "
+                           f"whose torch is {'.'.join(map(str, minor(version)))}.")
+        # A library-only choice needs no Python; only the tests do.
+        python, versions = "", ""
+    if not versions:
+        if python_override:
+            raise Unusable(f"FEATX_PYTHON={python_override} cannot import torch and torchvision.")
+        python = ""
+    other_versions = python_torch(other) if other != python else ""
+    if not other_versions or minor(other_versions.split()[0]) == minor(version):
+        other, other_versions = "", ""
+    return {
+        "kind": kind,
+        "include": include,
+        "lib": lib,
+        "version": version,
+        "cxx11_abi": str(abi),
+        "python": python,
+        "python_versions": versions,
+        "other_python": other,
+        "other_python_versions": other_versions,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("choice", nargs="?", default=os.environ.get("FEATX_LIBTORCH", "debian"),
+                        help="debian, pip or a directory (default: $FEATX_LIBTORCH, else debian)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--workspace", default=root, help="where relative directories and .venv/ are")
+    parser.add_argument("--venv", default=os.environ.get("FEATX_VENV", ""), help="default: WORKSPACE/.venv")
+    parser.add_argument("--python", default=os.environ.get("FEATX_PYTHON", ""),
+                        help="the Python for test models (default: the one matching the libtorch)")
+    parser.add_argument("--include", default=os.environ.get("FEATX_LIBTORCH_INCLUDE", ""),
+                        help="headers for a copy that has none")
+    args = parser.parse_args()
+    try:
+        found = resolve(args.choice, args.workspace, args.venv or os.path.join(args.workspace, ".venv"), args.python,
+                        args.include)
+    except Unusable as e:
+        print(f"FEATX_LIBTORCH={args.choice}: {e}", file=sys.stderr)
+        return 2
+    for key, value in found.items():
+        print(f"{key}={value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
