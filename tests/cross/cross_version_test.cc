@@ -42,12 +42,7 @@ TEST_P(CrossVersionTest, NamesEqualTheSavingTorchvisions) {
 TEST_P(CrossVersionTest, ServedInTapModeThroughTheCEntryPoints) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel(GetParam());
   const c10::IValue plain = testing::PlainForward(ref.module, ref.input);
-  std::vector<std::string> train_choice;
-  for (const std::string& key : Keys(ref.values)) {
-    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
-      train_choice.push_back(key);
-    }
-  }
+  const std::vector<std::string> train_choice = testing::TrainChoice(ref);
   const std::string flags = absl::StrCat(
       "--featx_mode=tap --featx_suppress_diff_warning --featx_eval_return_nodes=", absl::StrJoin(Keys(ref.values), ","),
       " --featx_train_return_nodes=", absl::StrJoin(train_choice, ","));

@@ -45,6 +45,16 @@ void ExpectSameValue(const c10::IValue& got, const c10::IValue& want) {
   }
 }
 
+std::vector<std::string> TrainChoice(const ReferenceModel& ref) {
+  std::vector<std::string> choice;
+  for (const std::string& key : Keys(ref.values)) {
+    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
+      choice.push_back(key);
+    }
+  }
+  return choice;
+}
+
 c10::IValue PlainForward(torch::jit::Module& module, const at::Tensor& input) {
   torch::NoGradGuard no_grad;
   return module.forward({input.clone()});
@@ -64,14 +74,8 @@ Extraction RewriteAndRun(torch::jit::Module& module, ExtractorOptions options, M
 
 void ExpectModeValuesEqualTorchvisions(ReferenceModel& ref, Mode mode) {
   const c10::IValue plain = PlainForward(ref.module, ref.input);
-  // Values are eval-mode; train mode only needs a valid choice (as
-  // make_models.py gives torchvision).
-  std::vector<std::string> train_choice;
-  for (const std::string& key : Keys(ref.values)) {
-    if (std::find(ref.train_names.begin(), ref.train_names.end(), key) != ref.train_names.end()) {
-      train_choice.push_back(key);
-    }
-  }
+  // Values are eval-mode; train mode only needs a valid choice.
+  const std::vector<std::string> train_choice = TrainChoice(ref);
   ExtractorOptions options{.train_return_nodes = train_choice,
                            .eval_return_nodes = Keys(ref.values),
                            .mode = mode,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <ATen/core/ivalue.h>
 #include <torch/csrc/jit/api/module.h>
@@ -33,6 +34,10 @@ c10::IValue PlainForward(torch::jit::Module& module, const at::Tensor& input);
 // another torch version (or thread count) sum in another order: resnet50's
 // logits come out 6.5e-5 apart on values up to 49 between 1.13 and 2.15.
 bool CloseToReference(const at::Tensor& got, const at::Tensor& want);
+
+// The sampled nodes that train mode has too: torchvision's train choice when
+// the eval choice is every sampled node (as make_models.py chose).
+std::vector<std::string> TrainChoice(const ReferenceModel& ref);
 
 // EXPECTs `got` equal to `want`: None, a tensor (CloseToReference) or a
 // tuple of them.
