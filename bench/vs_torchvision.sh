@@ -30,7 +30,7 @@ rows = [
     (f"feature extractor of {sys.argv[4]}", tv["extractor_seconds"] * 1e3, extract_ms),
 ]
 print(f"resnet50, this machine, one run, torch {tv.get('torch', '?')} / torchvision {tv.get('torchvision', '?')}")
-print(f"                                       torchvision      featx    featx is")
+print(f"                                           torchvision      featx    featx is")
 for what, tv_ms, featx_ms in rows:
-    print(f"  {what:34} {tv_ms:8.1f} ms {featx_ms:7.1f} ms  {tv_ms / featx_ms:5.1f}x faster")
+    print(f"  {what:38} {tv_ms:8.1f} ms {featx_ms:7.1f} ms  {tv_ms / featx_ms:5.1f}x faster")
 PY
