@@ -57,6 +57,21 @@ TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
   EXPECT_EQ(got.at("feat").sizes(), (std::vector<int64_t>{1, 64, 16, 16}));
 }
 
+// shufflenet's `x1, x2 = x.chunk(2, dim=1)`: FX 2.x names the halves
+// getitem and getitem_1, and each is a node to extract like any other (here
+// compared with the halves of the block's input, stage2.0's output).
+TEST(DictExtractor, EachElementOfAnUnpackedChunkIsANode) {
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("shufflenet_v2_x0_5");
+  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
+      ref.module, {.return_nodes = {"stage2.0:block_input", "stage2.1.getitem:x1", "stage2.1.getitem_1:x2"}});
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
+  ASSERT_EQ(Keys(got), (std::vector<std::string>{"block_input", "x1", "x2"}));
+  std::vector<at::Tensor> halves = got.at("block_input").chunk(2, /*dim=*/1);
+  EXPECT_TRUE(got.at("x1").equal(halves[0]));
+  EXPECT_TRUE(got.at("x2").equal(halves[1]));
+}
+
 TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
   absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
