@@ -49,6 +49,12 @@ typedef void (*featx_log_callback)(int level, const char* message, void* user_da
 void featx_set_log_callback(featx_log_callback callback, void* user_data);
 typedef void (*featx_set_log_callback_fn)(featx_log_callback, void*);
 
+/* "featx-built-against-torch=2.15.0;": the libtorch this library was built
+ * against. It must be the host's: a plugin built for another libtorch loads a
+ * second one into the process, which crashes there. Read it from the file
+ * without loading (tools/libtorch_check.py --plugin). */
+extern const char featx_build_info[];
+
 #ifdef __cplusplus
 }
 #endif

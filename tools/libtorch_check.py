@@ -19,12 +19,19 @@ major.minor), and the other version's Python for cross-version models.
 third_party/libtorch/repository.bzl runs it for Bazel; run it yourself to see
 what a build would use:
   /usr/bin/python3 tools/libtorch_check.py /opt/libtorch
+
+With --plugin it checks a built libfeatx.so against a host's Python instead,
+without loading it (a plugin built for another libtorch would load a second
+libtorch into the host, which crashes the process):
+  /usr/bin/python3 tools/libtorch_check.py --plugin=bazel-bin/plugin/libfeatx.so --python=/srv/venv/bin/python
+
 Prints key=value lines; exits 2 with the reason on stderr.
 """
 import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -104,15 +111,18 @@ def cxx11_abi(lib):
     return 1 if "__cxx11" in symbols else 0
 
 
-def python_torch(python):
-    """'torch_version torchvision_version' of a python, or '' without both."""
+def python_torch(python, torchvision=True):
+    """'torch_version torchvision_version' of a python ('torch_version' with
+    torchvision=False), or '' when it cannot import them."""
+    if python and os.sep not in python:
+        python = shutil.which(python) or ""
     if not python or not os.access(python, os.X_OK):
         return ""
-    probe = ("import torch, torchvision; "
-             "print(torch.__version__.split('+')[0], torchvision.__version__.split('+')[0])")
+    modules = "torch, torchvision" if torchvision else "torch"
+    versions = "torch.__version__.split('+')[0]" + (", torchvision.__version__.split('+')[0]" if torchvision else "")
     try:
-        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=180,
-                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        done = subprocess.run([python, "-c", f"import {modules}; print({versions})"], capture_output=True, text=True,
+                              timeout=180, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -191,6 +201,35 @@ def resolve(choice, workspace, venv, python_override, include_override):
     }
 
 
+PLUGIN_MARKER = re.compile(rb"featx-built-against-torch=([0-9][0-9A-Za-z.+]*);")
+
+
+def plugin_torch(plugin):
+    """The torch version a libfeatx.so was built against, from its bytes."""
+    try:
+        with open(plugin, "rb") as f:
+            found = PLUGIN_MARKER.search(f.read())
+    except OSError as e:
+        raise Unusable(f"cannot read {plugin}: {e.strerror}.")
+    if not found:
+        raise Unusable(f"{plugin} is not a libfeatx.so (it names no libtorch it was built against).")
+    return found.group(1).decode()
+
+
+def check_plugin(plugin, python):
+    built = plugin_torch(plugin)
+    runs = python_torch(python, torchvision=False)
+    if not runs:
+        raise Unusable(f"{python} cannot import torch, so there is nothing to compare {plugin} (built against "
+                       f"torch {built}) with.")
+    if minor(runs) != minor(built):
+        raise Unusable(f"{plugin} was built against torch {built}, but {python} runs torch {runs}: loading it "
+                       "there would bring a second libtorch into the process, which crashes it. Rebuild the "
+                       f"plugin against that torch: FEATX_LIBTORCH=$({python} -c 'import os, torch; "
+                       "print(os.path.dirname(torch.__file__))') tools/bazel.sh build //plugin:libfeatx.so")
+    return {"plugin": plugin, "built_against": built, "python": python, "python_torch": runs}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("choice", nargs="?", default=os.environ.get("FEATX_LIBTORCH", "debian"),
@@ -202,12 +241,17 @@ def main():
                         help="the Python for test models (default: the one matching the libtorch)")
     parser.add_argument("--include", default=os.environ.get("FEATX_LIBTORCH_INCLUDE", ""),
                         help="headers for a copy that has none")
+    parser.add_argument("--plugin", default="",
+                        help="instead: check this libfeatx.so against --python (default: python3 on PATH)")
     args = parser.parse_args()
     try:
-        found = resolve(args.choice, args.workspace, args.venv or os.path.join(args.workspace, ".venv"), args.python,
-                        args.include)
+        if args.plugin:
+            found = check_plugin(args.plugin, args.python or "python3")
+        else:
+            found = resolve(args.choice, args.workspace, args.venv or os.path.join(args.workspace, ".venv"),
+                            args.python, args.include)
     except Unusable as e:
-        print(f"FEATX_LIBTORCH={args.choice}: {e}", file=sys.stderr)
+        print(f"{'featx plugin' if args.plugin else 'FEATX_LIBTORCH=' + args.choice}: {e}", file=sys.stderr)
         return 2
     for key, value in found.items():
         print(f"{key}={value}")

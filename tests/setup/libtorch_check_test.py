@@ -3,7 +3,11 @@
 anything compiles). Fake libtorch directories are built here with g++: headers
 with a version, and libc10.so with either C++ ABI.
 
-Arguments: tools/libtorch_check.py.
+With --plugin it checks a built libfeatx.so against a host Python without
+loading it: a plugin built for another torch would bring a second libtorch
+into the host, which crashes it.
+
+Arguments: tools/libtorch_check.py, libfeatx.so.
 """
 import os
 import subprocess
@@ -13,7 +17,7 @@ import unittest
 
 import bazel_unittest
 
-CHECK = None
+CHECK = PLUGIN = None
 FAKE_SYMBOL = '#include <string>\nvoid c10_takes_a_string(const std::string& s) { (void)s; }\n'
 
 
@@ -131,6 +135,34 @@ class LibtorchCheckTest(unittest.TestCase):
                            flags=["--python=/usr/bin/python3"])
 
 
+class PluginCheckTest(unittest.TestCase):
+    def test_the_plugin_matches_the_python_of_the_torch_it_was_built_against(self):
+        code, found, stderr = check("--plugin=" + PLUGIN, "--python=" + sys.executable)
+        self.assertEqual(code, 0, stderr)
+        self.assertEqual(found["built_against"].split(".")[:2], torch_version().split(".")[:2])
+
+    def test_a_plugin_built_for_another_torch_is_refused_without_loading_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            plugin = os.path.join(tmp, "libfeatx.so")
+            write(plugin, "\x7fELF...featx-built-against-torch=0.9.0;...")
+            code, _, stderr = check("--plugin=" + plugin, "--python=" + sys.executable)
+        self.assertEqual(code, 2)
+        self.assertIn(f"built against torch 0.9.0, but {sys.executable} runs torch {torch_version()}", stderr)
+        self.assertIn("second libtorch", stderr)
+        self.assertIn("FEATX_LIBTORCH=", stderr)
+
+    def test_a_file_that_is_not_the_plugin_says_so(self):
+        code, _, stderr = check("--plugin=" + CHECK, "--python=" + sys.executable)
+        self.assertEqual(code, 2)
+        self.assertIn("is not a libfeatx.so", stderr)
+
+
+def torch_version():
+    import torch
+    return torch.__version__.split("+")[0]
+
+
 if __name__ == "__main__":
     CHECK = os.path.abspath(sys.argv.pop(1))
+    PLUGIN = os.path.abspath(sys.argv.pop(1))
     bazel_unittest.main()
