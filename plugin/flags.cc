@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/marshalling.h"
+#include "absl/flags/reflection.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -47,44 +48,40 @@ ABSL_FLAG(bool, featx_log_activations, false,
 namespace featx {
 namespace {
 
+// Errors carry only the reason; ApplyToken names the flag as it was written.
 template <typename T>
-absl::Status Parse(absl::string_view name, absl::string_view text, T* value) {
+absl::Status Parse(absl::string_view text, T* value) {
   std::string error;
-  if (!absl::ParseFlag(text, value, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, "=", text, ": ", error));
-  }
+  if (!absl::ParseFlag(text, value, &error)) return absl::InvalidArgumentError(error);
   return absl::OkStatus();
 }
 
-using Setter = std::function<absl::Status(absl::string_view name, absl::string_view value, Config*)>;
+using Setter = std::function<absl::Status(absl::string_view value, Config*)>;
 
+// One rule per flag, wherever the value comes from (a host's command line,
+// FEATX_FLAGS, the C API's string).
 const std::map<std::string, Setter>& Setters() {
   static const auto* setters = new std::map<std::string, Setter>{
-      {"featx_return_nodes", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.return_nodes); }},
-      {"featx_train_return_nodes",
-       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.train_return_nodes); }},
-      {"featx_eval_return_nodes",
-       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.eval_return_nodes); }},
+      {"featx_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.return_nodes); }},
+      {"featx_train_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.train_return_nodes); }},
+      {"featx_eval_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.eval_return_nodes); }},
       {"featx_mode",
-       [](auto, auto v, Config* c) {
+       [](auto v, Config* c) {
          FEATX_ASSIGN_OR_RETURN(c->extractor.mode, ParseMode(v));
          return absl::OkStatus();
        }},
-      {"featx_leaf_modules", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.leaf_modules); }},
-      {"featx_suppress_diff_warning",
-       [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.suppress_diff_warning); }},
-      {"featx_passes", [](auto name, auto v, Config* c) { return Parse(name, v, &c->extractor.passes); }},
-      {"featx_executor_hook", [](auto name, auto v, Config* c) { return Parse(name, v, &c->executor_hook); }},
-      {"featx_spool_dir", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.spool_dir); }},
+      {"featx_leaf_modules", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_modules); }},
+      {"featx_suppress_diff_warning", [](auto v, Config* c) { return Parse(v, &c->extractor.suppress_diff_warning); }},
+      {"featx_passes", [](auto v, Config* c) { return Parse(v, &c->extractor.passes); }},
+      {"featx_executor_hook", [](auto v, Config* c) { return Parse(v, &c->executor_hook); }},
+      {"featx_spool_dir", [](auto v, Config* c) { return Parse(v, &c->sinks.spool_dir); }},
       {"featx_spool_max_files",
-       [](auto name, auto v, Config* c) {
-         FEATX_RETURN_IF_ERROR(Parse(name, v, &c->sinks.spool_max_files));
-         if (c->sinks.spool_max_files < 1) {
-           return absl::InvalidArgumentError(absl::StrCat("--", name, "=", v, ": keep at least one file"));
-         }
+       [](auto v, Config* c) {
+         FEATX_RETURN_IF_ERROR(Parse(v, &c->sinks.spool_max_files));
+         if (c->sinks.spool_max_files < 1) return absl::InvalidArgumentError("keep at least one file");
          return absl::OkStatus();
        }},
-      {"featx_log_activations", [](auto name, auto v, Config* c) { return Parse(name, v, &c->sinks.log_activations); }},
+      {"featx_log_activations", [](auto v, Config* c) { return Parse(v, &c->sinks.log_activations); }},
   };
   return *setters;
 }
@@ -93,7 +90,8 @@ bool IsBoolFlag(absl::string_view name) {
   return name == "featx_suppress_diff_warning" || name == "featx_log_activations" || name == "featx_executor_hook";
 }
 
-absl::Status ApplyToken(absl::string_view token, Config* config) {
+absl::Status ApplyToken(absl::string_view written, Config* config) {
+  absl::string_view token = written;
   if (!absl::ConsumePrefix(&token, "--")) absl::ConsumePrefix(&token, "-");
   const size_t eq = token.find('=');
   std::string name(token.substr(0, eq));
@@ -112,27 +110,32 @@ absl::Status ApplyToken(absl::string_view token, Config* config) {
         absl::StrCat("unknown featx flag '--", name, "'", DidYouMean(absl::StrCat("--", name), names, 1)));
   }
   if (eq == absl::string_view::npos && !IsBoolFlag(name)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value: --", name, "=..."));
+    return absl::InvalidArgumentError(absl::StrCat(written, " needs a value: --", name, "=..."));
   }
-  return it->second(name, value, config);
+  absl::Status status = it->second(value, config);
+  if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(written, ": ", status.message()));
+  return absl::OkStatus();
+}
+
+// `source: ` before an error from flags the user gave there.
+absl::Status From(absl::string_view source, absl::Status status) {
+  if (status.ok() || source.empty()) return status;
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", status.message()));
 }
 
 }  // namespace
 
-Config ConfigFromProcessFlags() {
+absl::StatusOr<Config> ConfigFromProcessFlags() {
   Config config;
-  config.extractor.return_nodes = absl::GetFlag(FLAGS_featx_return_nodes);
-  config.extractor.train_return_nodes = absl::GetFlag(FLAGS_featx_train_return_nodes);
-  config.extractor.eval_return_nodes = absl::GetFlag(FLAGS_featx_eval_return_nodes);
-  config.extractor.leaf_modules = absl::GetFlag(FLAGS_featx_leaf_modules);
-  config.extractor.suppress_diff_warning = absl::GetFlag(FLAGS_featx_suppress_diff_warning);
-  config.extractor.passes = absl::GetFlag(FLAGS_featx_passes);
-  // An unknown mode on the command line is reported by ConfigFromFlags.
-  config.extractor.mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).value_or(Mode::kTap);
-  config.executor_hook = absl::GetFlag(FLAGS_featx_executor_hook);
-  config.sinks.spool_dir = absl::GetFlag(FLAGS_featx_spool_dir);
-  config.sinks.spool_max_files = absl::GetFlag(FLAGS_featx_spool_max_files);
-  config.sinks.log_activations = absl::GetFlag(FLAGS_featx_log_activations);
+  config.extractor.mode = Mode::kTap;  // --featx_mode's default
+  // Each flag the host set (on its command line or with absl::SetFlag) goes
+  // through the same rule as in FEATX_FLAGS, written as abseil prints it.
+  for (const auto& [name, setter] : Setters()) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr || flag->CurrentValue() == flag->DefaultValue()) continue;
+    FEATX_RETURN_IF_ERROR(
+        From("command line", ApplyToken(absl::StrCat("--", name, "=", flag->CurrentValue()), &config)));
+  }
   return config;
 }
 
@@ -144,12 +147,9 @@ absl::Status ApplyFlags(absl::string_view flags, Config* config) {
 }
 
 absl::StatusOr<Config> ConfigFromFlags(absl::string_view flags) {
-  Config config = ConfigFromProcessFlags();
-  absl::Status mode = ParseMode(absl::GetFlag(FLAGS_featx_mode)).status();
-  if (!mode.ok()) return absl::InvalidArgumentError(absl::StrCat("--featx_mode: ", mode.message()));
+  FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromProcessFlags());
   if (const char* env = std::getenv("FEATX_FLAGS"); env != nullptr) {
-    absl::Status status = ApplyFlags(env, &config);
-    if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat("FEATX_FLAGS: ", status.message()));
+    FEATX_RETURN_IF_ERROR(From("FEATX_FLAGS", ApplyFlags(env, &config)));
   }
   FEATX_RETURN_IF_ERROR(ApplyFlags(flags, &config));
   return config;

@@ -56,16 +56,20 @@ struct Config {
   bool executor_hook = false;
 };
 
-// The process's flag values (defaults, or what the host's command line set).
-Config ConfigFromProcessFlags();
+// The process's flag values (defaults, or what the host's command line or
+// absl::SetFlag set), each checked as in FEATX_FLAGS; errors name the flag as
+// `command line: --featx_spool_max_files=0: keep at least one file`.
+[[nodiscard]] absl::StatusOr<Config> ConfigFromProcessFlags();
 
 // Applies `--featx_name=value` tokens (whitespace-separated; booleans also
 // as `--featx_name` and `--nofeatx_name`) to `config`. Errors
-// (InvalidArgument): an unknown flag (with the closest names), a token that
-// is not a flag, a value that does not parse, an unknown mode.
+// (InvalidArgument) start with the token as written (`--featx_mode=bogus:
+// unknown mode 'bogus'; ...`): an unknown flag (with the closest names), a
+// token that is not a flag, a value that does not parse or is out of range.
 [[nodiscard]] absl::Status ApplyFlags(absl::string_view flags, Config* config);
 
-// The process's flags, then FEATX_FLAGS, then `flags`.
+// The process's flags, then FEATX_FLAGS, then `flags`; an error says which
+// of the three it came from (`FEATX_FLAGS: --featx_mode=bogus: ...`).
 [[nodiscard]] absl::StatusOr<Config> ConfigFromFlags(absl::string_view flags);
 
 // Only the tracer's part, for `featx names`.

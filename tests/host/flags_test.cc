@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/flags/flag.h"
 #include "plugin/flags.h"
 
 namespace featx {
@@ -12,6 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 TEST(Flags, StringSetsEveryOption) {
   Config config;
@@ -59,7 +61,7 @@ TEST(Flags, TheStringOverridesFeatxFlagsWhichOverridesTheProcess) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->extractor.mode, Mode::kDict);                  // from FEATX_FLAGS
   EXPECT_THAT(config->extractor.return_nodes, ElementsAre("fc"));  // the string wins
-  EXPECT_EQ(ConfigFromProcessFlags().extractor.mode, Mode::kTap);  // the process default, untouched
+  EXPECT_EQ(ConfigFromProcessFlags()->extractor.mode, Mode::kTap);  // the process default, untouched
 }
 
 TEST(Flags, ABadFeatxFlagsVariableIsNamedInTheError) {
@@ -67,6 +69,39 @@ TEST(Flags, ABadFeatxFlagsVariableIsNamedInTheError) {
   absl::StatusOr<Config> config = ConfigFromFlags("");
   unsetenv("FEATX_FLAGS");
   EXPECT_THAT(std::string(config.status().message()), HasSubstr("FEATX_FLAGS: unknown featx flag"));
+}
+
+// Each error names the flag as the user wrote it, and where it came from.
+TEST(Flags, ErrorsNameTheFlagAsWrittenAndItsSource) {
+  ASSERT_EQ(setenv("FEATX_FLAGS", "--featx_return_nodes=fc --featx_mode=bogus", 1), 0);
+  absl::StatusOr<Config> config = ConfigFromFlags("");
+  unsetenv("FEATX_FLAGS");
+  EXPECT_THAT(std::string(config.status().message()),
+              StartsWith("FEATX_FLAGS: --featx_mode=bogus: unknown mode 'bogus'"));
+  Config direct;
+  EXPECT_THAT(std::string(ApplyFlags("-featx_spool_max_files=-3", &direct).message()),
+              StartsWith("-featx_spool_max_files=-3: keep at least one file"));
+}
+
+// --featx_spool_max_files=0 was refused in FEATX_FLAGS and taken from the
+// command line; every source goes through the same rule now.
+TEST(Flags, TheCommandLineFollowsTheSameRules) {
+  absl::SetFlag(&FLAGS_featx_spool_max_files, 0);
+  absl::StatusOr<Config> config = ConfigFromFlags("");
+  absl::SetFlag(&FLAGS_featx_spool_max_files, 100);
+  EXPECT_THAT(std::string(config.status().message()),
+              StartsWith("command line: --featx_spool_max_files=0: keep at least one file"));
+
+  absl::SetFlag(&FLAGS_featx_mode, std::string("tupel"));
+  config = ConfigFromFlags("");
+  absl::SetFlag(&FLAGS_featx_mode, std::string("tap"));
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("command line: --featx_mode=tupel: unknown mode"));
+
+  absl::SetFlag(&FLAGS_featx_return_nodes, std::vector<std::string>{"layer1", "fc"});
+  config = ConfigFromFlags("");
+  absl::SetFlag(&FLAGS_featx_return_nodes, std::vector<std::string>{});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->extractor.return_nodes, ElementsAre("layer1", "fc"));
 }
 
 }  // namespace

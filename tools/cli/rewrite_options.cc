@@ -16,7 +16,8 @@ absl::StatusOr<ExtractorOptions> ExtractorOptionsFromFlags() {
   options.leaf_modules = tracer.leaf_modules;
   options.suppress_diff_warning = tracer.suppress_diff_warning;
   // A pipeline of the user's own (`featx passes` lists them); empty: featx's.
-  options.passes = ConfigFromProcessFlags().extractor.passes;
+  FEATX_ASSIGN_OR_RETURN(const Config process, ConfigFromProcessFlags());
+  options.passes = process.extractor.passes;
   FEATX_ASSIGN_OR_RETURN(options.mode, ParseMode(absl::GetFlag(FLAGS_mode)));
   return options;
 }
