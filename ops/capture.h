@@ -15,8 +15,10 @@
 // (registered in ops/register_ops.cc), which call BeginCapture / EndCapture.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include <ATen/core/Dict.h>
 #include <ATen/core/Tensor.h>
@@ -64,17 +66,30 @@ void Record(c10::string_view tag, const at::Tensor& value);
 // Requests a host does not bracket with a capture (a server that knows
 // nothing of featx running a tap-mode model). A tap-mode forward calls
 // RequestBegin first and RequestEnd last (the featx::request_begin and
-// featx::request_end ops). When a sink is set and no capture is open, the
-// request gets a capture of its own, and its activations go to the sink when
-// it ends; with a capture open, or no sink, both do nothing.
+// featx::request_end ops), naming the sink its model reports to. When that
+// sink is set and no capture is open, the request gets a capture of its own,
+// and its activations go to the sink when it ends; with a capture open, or no
+// sink, both do nothing.
+//
+// Sinks belong to models: each is set under a key that the rewrite wrote
+// into its model's forward (ExtractorOptions::request_sink). The key "" is the
+// process's default sink (what FEATX_FLAGS names at load), for models with no
+// key, or one no sink was set for here (a model rewritten offline).
 using RequestSink = std::function<void(const Activations&)>;
 
-// Sets the process's sink (nullptr: none). Thread-safe; requests already
+// Sets the sink for `key` (nullptr removes it). Thread-safe; requests already
 // running finish with the sink they started with.
-void SetRequestSink(RequestSink sink);
+void SetRequestSink(const std::string& key, RequestSink sink);
+// The default sink.
+inline void SetRequestSink(RequestSink sink) { SetRequestSink("", std::move(sink)); }
 
-void RequestBegin();
-void RequestEnd();
+void RequestBegin(c10::string_view key = "");
+// Never throws: a sink that throws loses that request's activations and is
+// counted (RequestSinkFailures), and the request goes on.
+void RequestEnd(c10::string_view key = "");
+
+// How many times a sink threw since the process started.
+uint64_t RequestSinkFailures();
 
 // Opens a capture on the calling thread that lives until EndCapture.
 void BeginCapture();

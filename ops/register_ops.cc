@@ -33,6 +33,11 @@ Activations CaptureEndOp() {
   return *std::move(activations);
 }
 
+void RequestBeginDefault() { RequestBegin(); }
+void RequestEndDefault() { RequestEnd(); }
+void RequestBeginOp(c10::string_view sink) { RequestBegin(sink); }
+void RequestEndOp(c10::string_view sink) { RequestEnd(sink); }
+
 }  // namespace
 
 TORCH_LIBRARY(featx, m) {
@@ -51,8 +56,14 @@ TORCH_LIBRARY(featx, m) {
         TORCH_FN(CaptureEndOp));
   // A tap-mode forward opens and closes with these, so hosts that open no
   // capture still get their requests' activations to a sink (capture.h).
-  m.def(torch::schema("request_begin() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestBegin));
-  m.def(torch::schema("request_end() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestEnd));
+  // The .sink overloads name the sink the model reports to (its key); the
+  // plain ones report to the process's default sink.
+  m.def(torch::schema("request_begin() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestBeginDefault));
+  m.def(torch::schema("request_end() -> ()", c10::AliasAnalysisKind::CONSERVATIVE), TORCH_FN(RequestEndDefault));
+  m.def(torch::schema("request_begin.sink(str sink) -> ()", c10::AliasAnalysisKind::CONSERVATIVE),
+        TORCH_FN(RequestBeginOp));
+  m.def(torch::schema("request_end.sink(str sink) -> ()", c10::AliasAnalysisKind::CONSERVATIVE),
+        TORCH_FN(RequestEndOp));
 }
 
 }  // namespace featx

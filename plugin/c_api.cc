@@ -43,8 +43,14 @@ int featx_instrument(void* module, const char* flags, char* error, size_t error_
   return Guarded(error, error_size, [&]() -> absl::Status {
     if (module == nullptr) return absl::InvalidArgumentError("featx_instrument: module is NULL");
     FEATX_ASSIGN_OR_RETURN(featx::Config config, featx::ConfigFromFlags(flags == nullptr ? "" : flags));
+    // Check everything first, commit last: on any error the model is as it
+    // was and no sink changed.
+    FEATX_ASSIGN_OR_RETURN(featx::RequestSink sink, featx::MakeSink(config.sinks));
+    if (sink && config.extractor.mode == featx::Mode::kTap) config.extractor.request_sink = featx::NewSinkKey();
     FEATX_RETURN_IF_ERROR(featx::InstrumentInPlace(*static_cast<torch::jit::Module*>(module), config.extractor));
-    return featx::InstallSinks(config.sinks);
+    // The model's own sink: other models keep theirs.
+    if (!config.extractor.request_sink.empty()) featx::SetRequestSink(config.extractor.request_sink, std::move(sink));
+    return absl::OkStatus();
   });
 }
 

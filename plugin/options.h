@@ -48,6 +48,11 @@ struct ExtractorOptions {
   // The registered passes to run, in order (plugin/pass_registry.h); empty
   // means featx's load-time pipeline for `mode` (plugin/pipeline.h).
   std::vector<std::string> passes;
+  // Tap mode: the key of the request sink this model's requests report to
+  // when the host opens no capture (featx::SetRequestSink, ops/capture.h);
+  // empty: the process's default sink. featx_instrument sets it when its
+  // flags name a sink.
+  std::string request_sink;
 };
 
 // What a rewritten forward emits, in order, for each training mode: dict

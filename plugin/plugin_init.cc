@@ -28,7 +28,12 @@ bool SetUpFromEnvironment() {
     Complain(status, "featx does nothing at load");
     return false;
   }
-  if (status = InstallSinks(config.sinks); !status.ok()) Complain(status, "no sink installed");
+  // The process's default sink: tap-mode models with no sink of their own.
+  if (absl::StatusOr<RequestSink> sink = MakeSink(config.sinks); sink.ok()) {
+    SetRequestSink(*std::move(sink));
+  } else {
+    Complain(sink.status(), "no sink installed");
+  }
   if (config.executor_hook) {
     if (status = EnableExecutorHook(config.extractor); !status.ok()) Complain(status, "no executor hook");
   }
@@ -36,6 +41,12 @@ bool SetUpFromEnvironment() {
 }
 
 [[maybe_unused]] const bool set_up = SetUpFromEnvironment();
+
+// Spools write on their own threads; as the process exits, give them a
+// bounded time to write the last requests.
+struct FlushAtExit {
+  ~FlushAtExit() { FlushSinks(absl::Seconds(5)); }
+} flush_at_exit;
 
 }  // namespace
 }  // namespace featx

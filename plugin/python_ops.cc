@@ -14,6 +14,7 @@
 #include "plugin/featx.h"
 #include "plugin/flags.h"
 #include "plugin/pass_registry.h"
+#include "plugin/pending_file.h"
 #include "plugin/sinks.h"
 #include "plugin/status.h"
 
@@ -22,13 +23,21 @@ namespace {
 
 absl::StatusOr<std::string> RewriteFile(const std::string& model_path, const std::string& output_path,
                                         const std::string& flags) {
+  // Check everything first, commit last: on any error no file is written
+  // and no sink changed.
   FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromFlags(flags));
+  FEATX_ASSIGN_OR_RETURN(RequestSink sink, MakeSink(config.sinks));
+  if (sink && config.extractor.mode == Mode::kTap) config.extractor.request_sink = NewSinkKey();
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, TorchCall([&] { return torch::jit::load(model_path); }));
   OutputManifest manifest;
   FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, config.extractor, &manifest));
-  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(output_path); }));
-  FEATX_RETURN_IF_ERROR(InstallSinks(config.sinks));
-  return ManifestJson(manifest);
+  FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
+  FEATX_ASSIGN_OR_RETURN(PendingFile output, PendingFile::Create(output_path));
+  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(output.path()); }));
+  FEATX_RETURN_IF_ERROR(output.Commit());
+  // The rewritten file's own sink, for when this process loads it.
+  if (!config.extractor.request_sink.empty()) SetRequestSink(config.extractor.request_sink, std::move(sink));
+  return json;
 }
 
 std::string RewriteFileOp(c10::string_view model, c10::string_view output, c10::string_view flags) {

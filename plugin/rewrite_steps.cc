@@ -232,7 +232,7 @@ absl::Status PruneStep(Rewrite& rewrite) {
 
 absl::Status BracketRequestStep(Rewrite& rewrite) {
   return ForEachMode(rewrite, [&](ModeRewrite& part) {
-    BracketRequest(part.named.graph);
+    BracketRequest(part.named.graph, rewrite.options.request_sink);
     return absl::OkStatus();
   });
 }

@@ -3,22 +3,35 @@
 // with the plugin preloaded) can still send each request's activations to a
 // sink (ops/capture.h).
 //
+// The model's own sink (a key the host set one under) makes it report there,
+// not to the process's default sink:
+//
 //   graph(%self, %x):
-//     = featx::request_begin()
+//     %sink : str = prim::Constant[value="featx-sink-1234-1"]()
+//     = featx::request_begin(%sink)
 //     ...
-//     = featx::request_end()
+//     = featx::request_end(%sink)
 //     return (%out)
+#include <string>
+#include <vector>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/passes/passes.h"
 
 namespace featx {
 
-void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph) {
+void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph, const std::string& sink) {
   static const c10::Symbol kBegin = c10::Symbol::fromQualString("featx::request_begin");
   static const c10::Symbol kEnd = c10::Symbol::fromQualString("featx::request_end");
-  graph->create(kBegin, {}, 0)->insertBefore(graph->block()->nodes().front());
-  graph->create(kEnd, {}, 0)->insertBefore(graph->return_node());
+  torch::jit::Node* first = graph->block()->nodes().front();
+  std::vector<torch::jit::Value*> args;
+  if (!sink.empty()) {
+    torch::jit::WithInsertPoint at_start(first);
+    args.push_back(graph->insertConstant(sink));
+  }
+  graph->create(kBegin, args, 0)->insertBefore(first);
+  graph->create(kEnd, args, 0)->insertBefore(graph->return_node());
 }
 
 }  // namespace featx

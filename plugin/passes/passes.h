@@ -131,9 +131,11 @@ std::vector<torch::jit::Value*> InsertTaps(std::shared_ptr<torch::jit::Graph>& g
 // (torch's dead-code elimination keeps every call; FX does not).
 void Prune(std::shared_ptr<torch::jit::Graph>& graph, CallSummaries* summaries = nullptr);
 
-// Calls featx::request_begin() first and featx::request_end() last (both
-// have side effects, so no pass removes them).
-void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph);
+// Calls featx::request_begin first and featx::request_end last (both have
+// side effects, so no pass removes them), naming `sink`, the key of the
+// request sink this model reports to (ops/capture.h); "" calls the plain
+// overloads, which report to the process's default sink.
+void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph, const std::string& sink = "");
 
 // A chosen activation and the name it is emitted under.
 struct EmittedOutput {

@@ -171,6 +171,19 @@ torch.save({{"out": out, **acts}}, {self.out("tap_acts.pt")!r})
         self.assertCleanError(result, "no featx pass named 'featx.prun'; did you mean 'featx.prune'")
         self.assertFalse(os.path.exists(self.out("p.pt")))
 
+    # The model used to be saved before the manifest failed: a half-done
+    # rewrite left behind, and an earlier output replaced.
+    def test_rewrite_writes_both_files_or_neither(self):
+        model = self.out("whole.pt")
+        with open(model, "w") as f:
+            f.write("an earlier output")
+        result = featx("rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=fc",
+                       "--output=" + model, "--manifest=" + self.out("no-such-dir/whole.json"))
+        self.assertCleanError(result, "cannot write '" + self.out("no-such-dir/whole.json") + "'")
+        with open(model) as f:
+            self.assertEqual(f.read(), "an earlier output")
+        self.assertEqual([f for f in os.listdir(self.tmp.name) if ".featx-" in f], [], "temporary files left")
+
     def test_missing_output(self):
         self.assertCleanError(featx("extract", "--model=" + path("resnet18.pt"), "--return_nodes=fc"),
                               "give --output=F.pt")

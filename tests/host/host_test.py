@@ -201,6 +201,22 @@ class HostTest(unittest.TestCase):
         torch.testing.assert_close(got["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(got["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
 
+    # rewrite_file saved the model and then failed on the spool directory.
+    def test_python_rewrite_file_with_a_bad_spool_writes_nothing(self):
+        out = os.path.join(self.tmp.name, "never.pt")
+        script = ("import torch\n"
+                  f"torch.ops.load_library({PLUGIN!r})\n"
+                  "try:\n"
+                  f"    torch.ops.featx.rewrite_file({path('resnet18.pt')!r}, {out!r}, "
+                  "'--featx_mode=tap --featx_return_nodes=fc --featx_spool_dir=/proc/featx-spool/acts')\n"
+                  "except RuntimeError as e:\n"
+                  "    print('refused:', str(e).splitlines()[0])\n")
+        result = run([sys.executable, "-c", script])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("refused: featx::rewrite_file: --featx_spool_dir=/proc/featx-spool/acts: cannot create",
+                      result.stdout)
+        self.assertFalse(os.path.exists(out))
+
 
 if __name__ == "__main__":
     HOST, PLUGIN, FEATX, MODELS = (os.path.abspath(sys.argv.pop(1)) for _ in range(4))

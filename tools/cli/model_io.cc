@@ -9,6 +9,7 @@
 #include <torch/serialize.h>
 
 #include "absl/strings/str_cat.h"
+#include "plugin/pending_file.h"
 #include "plugin/status.h"
 #include "plugin/torch_save.h"
 
@@ -60,11 +61,9 @@ absl::StatusOr<at::Tensor> LoadTensor(const std::string& path) {
 
 absl::Status SavePickle(const std::string& path, const c10::IValue& value) {
   FEATX_ASSIGN_OR_RETURN(std::vector<char> bytes, TorchCall([&] { return TorchSave(value); }));
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
+  FEATX_ASSIGN_OR_RETURN(PendingFile file, PendingFile::Create(path));
+  FEATX_RETURN_IF_ERROR(file.Write(absl::string_view(bytes.data(), bytes.size())));
+  return file.Commit();
 }
 
 }  // namespace featx::cli
