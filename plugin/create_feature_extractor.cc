@@ -26,19 +26,25 @@ absl::StatusOr<Rewrite> RunLoadTimePipeline(const torch::jit::Module& module, co
 
 }  // namespace
 
+// Nothing thrown leaves the public API (featx.h): TorchCall turns it into a
+// status.
 absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options, OutputManifest* manifest) {
-  FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, RunLoadTimePipeline(module, options));
-  FEATX_RETURN_IF_ERROR(InstallForward(module, rewrite.forward));
-  if (manifest != nullptr) *manifest = std::move(rewrite.manifest);
-  return absl::OkStatus();
+  return TorchCall([&]() -> absl::Status {
+    FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, RunLoadTimePipeline(module, options));
+    FEATX_RETURN_IF_ERROR(InstallForward(module, rewrite.forward));
+    if (manifest != nullptr) *manifest = std::move(rewrite.manifest);
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<torch::jit::Module> CreateFeatureExtractor(const torch::jit::Module& module,
                                                           const ExtractorOptions& options, OutputManifest* manifest) {
-  FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, RunLoadTimePipeline(module, options));
-  FEATX_ASSIGN_OR_RETURN(torch::jit::Module extractor, WithForward(module, rewrite.forward));
-  if (manifest != nullptr) *manifest = std::move(rewrite.manifest);
-  return extractor;
+  return TorchCall([&]() -> absl::StatusOr<torch::jit::Module> {
+    FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, RunLoadTimePipeline(module, options));
+    FEATX_ASSIGN_OR_RETURN(torch::jit::Module extractor, WithForward(module, rewrite.forward));
+    if (manifest != nullptr) *manifest = std::move(rewrite.manifest);
+    return extractor;
+  });
 }
 
 }  // namespace featx

@@ -7,11 +7,13 @@
 namespace featx {
 
 absl::StatusOr<NodeNames> GetGraphNodeNames(const torch::jit::Module& module, const TracerOptions& options) {
-  ExtractorOptions start;
-  start.leaf_modules = options.leaf_modules;
-  FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, Rewrite::Start(module, start));
-  FEATX_RETURN_IF_ERROR(RunPasses(NamingPipeline(options), rewrite));
-  return NodeNames{rewrite.train->named.Names(), rewrite.eval->named.Names()};
+  return TorchCall([&]() -> absl::StatusOr<NodeNames> {
+    ExtractorOptions start;
+    start.leaf_modules = options.leaf_modules;
+    FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, Rewrite::Start(module, start));
+    FEATX_RETURN_IF_ERROR(RunPasses(NamingPipeline(options), rewrite));
+    return NodeNames{rewrite.train->named.Names(), rewrite.eval->named.Names()};
+  });
 }
 
 }  // namespace featx

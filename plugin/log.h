@@ -12,9 +12,13 @@ namespace featx {
 // level: 0 info, 1 warning.
 using LogCallback = void (*)(int level, const char* message, void* user_data);
 
-// Thread-safe; nullptr goes back to TORCH_WARN.
+// Thread-safe; nullptr goes back to TORCH_WARN. Returns once no call of the
+// previous callback is running (unless called from inside one), so the host
+// may free its user_data then.
 void SetLogCallback(LogCallback callback, void* user_data);
 
+// Never throws from a callback; TORCH_WARN reaches the host's
+// c10::WarningHandler, which may (featx's callers guard it).
 void Log(const std::string& message, int level = 1);
 
 }  // namespace featx

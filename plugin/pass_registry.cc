@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "plugin/did_you_mean.h"
+#include "plugin/status.h"
 
 namespace featx {
 namespace {
@@ -104,8 +105,14 @@ absl::Status RunPass(absl::string_view name, Rewrite& rewrite) {
   auto it = std::find_if(passes.begin(), passes.end(), [&](const PassDefinition& p) { return p.info.name == name; });
   if (it == passes.end()) return UnknownPass(name, Names(passes));
   if (absl::Status status = CheckCanRun(it->info, rewrite, passes); !status.ok()) return status;
-  absl::Status status = it->run(rewrite);
-  if (!status.ok()) return status;
+  // A pass that throws (a host's pass, or a host's warning handler called
+  // from one) is a failed pass, not an exception through featx's API; the
+  // model is untouched, the rewrite spent.
+  absl::Status status = TorchCall([&] { return it->run(rewrite); }, absl::StatusCode::kInternal);
+  if (!status.ok()) {
+    if (status.code() != absl::StatusCode::kInternal) return status;
+    return absl::InternalError(absl::StrCat(name, " failed: ", status.message()));
+  }
   rewrite.passes_run.push_back(it->info.name);
   rewrite.stage = it->info.leaves_at;
   return absl::OkStatus();

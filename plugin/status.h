@@ -11,6 +11,7 @@
 //   }
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -42,9 +43,11 @@ namespace featx {
 // Runs `fn`; a c10::Error (or any std::exception, or anything thrown)
 // becomes an error Status with its message and no C++ backtrace, so nothing
 // unwinds through featx's API or its C entry points. `fn` returns void, a
-// value, a Status or a StatusOr.
+// value, a Status or a StatusOr. A c10::Error is `torch_error` (torch
+// refusing the caller's input, e.g. a file that is not a model) unless it is
+// a libtorch INTERNAL ASSERT; anything else thrown is Internal.
 template <typename Fn>
-auto TorchCall(Fn&& fn) {
+auto TorchCall(Fn&& fn, absl::StatusCode torch_error = absl::StatusCode::kInvalidArgument) {
   using R = std::invoke_result_t<Fn>;
   using Result = std::conditional_t<
       std::is_void_v<R>, absl::Status,
@@ -58,7 +61,10 @@ auto TorchCall(Fn&& fn) {
       return Result(fn());
     }
   } catch (const c10::Error& e) {
-    return Result(absl::InvalidArgumentError(e.what_without_backtrace()));
+    // An internal assert is libtorch saying featx used it wrongly.
+    const char* message = e.what_without_backtrace();
+    const bool internal = std::strstr(message, "INTERNAL ASSERT FAILED") != nullptr;
+    return Result(absl::Status(internal ? absl::StatusCode::kInternal : torch_error, message));
   } catch (const std::exception& e) {
     return Result(absl::InternalError(e.what()));
   } catch (...) {

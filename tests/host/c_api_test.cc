@@ -1,7 +1,10 @@
 // The C entry points as a dlopen host calls them: statuses and messages, never
 // exceptions; a log callback receives featx's warnings; the model is
 // unchanged after an error.
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -79,6 +82,32 @@ TEST(CApi, ListedPassesRunByNameAndAPipelineOutOfOrderIsRefused) {
             9);  // FailedPrecondition
   EXPECT_THAT(std::string(error), HasSubstr("run featx.specialize_training first"));
   EXPECT_EQ(fresh->module.get_method("forward").graph()->toString(), before);
+}
+
+// A host frees its user_data after unsetting the callback; a callback still
+// running on another thread must not be left with it.
+TEST(CApi, UnsettingTheLogCallbackWaitsForRunningCalls) {
+  struct Slow {
+    std::atomic<bool> started{false};
+    std::atomic<bool> finished{false};
+  } slow;
+  featx_set_log_callback(
+      [](int, const char*, void* data) {
+        auto* s = static_cast<Slow*>(data);
+        s->started = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        s->finished = true;
+      },
+      &slow);
+  std::thread request([] {
+    absl::StatusOr<featx::testing::ReferenceModel> ref = featx::testing::LoadReferenceModel("train_eval_branch");
+    char error[512];
+    featx_instrument(&ref->module, "--featx_mode=tap --featx_return_nodes=conv", error, sizeof error);  // warns
+  });
+  while (!slow.started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  featx_set_log_callback(nullptr, nullptr);
+  EXPECT_TRUE(slow.finished) << "featx_set_log_callback returned while the old callback was running";
+  request.join();
 }
 
 TEST(CApi, LogCallbackReceivesTheTrainEvalWarningAndCaptureWorks) {

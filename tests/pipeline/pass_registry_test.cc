@@ -3,6 +3,7 @@
 // a pipeline out of order. Reference values come from torchvision
 // (tests/models/make_models.py).
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "plugin/pipeline.h"
 #include "plugin/rewrite_steps.h"
 #include "plugin/run_extractor.h"
+#include "plugin/torch_compat.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {
@@ -117,6 +119,43 @@ TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
   absl::StatusOr<Extraction> got = RunExtractor(ref.module, manifest, {ref.input.clone()});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->activations.at("layer1.0.add").equal(ref.values.at("layer1.0.add")));
+}
+
+// RunPass did not guard pass bodies: a throwing host pass went through
+// InstrumentInPlace, which promises never to throw.
+TEST(PassRegistry, AThrowingHostPassIsAnInternalErrorAndTheModelIsUnchanged) {
+  ASSERT_TRUE(RegisterPass({{"test.throws", "throws", Stage::kNamed, Stage::kNamed, {}},
+                            [](Rewrite&) -> absl::Status { throw std::runtime_error("host pass bug"); }}));
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
+  const std::string before = ref.module.get_method("forward").graph()->toString();
+  ExtractorOptions options;
+  options.return_nodes = {"fc"};
+  options.passes = LoadTimePipeline(options);
+  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), kChooseOutputs), "test.throws");
+  absl::Status status;
+  ASSERT_NO_THROW(status = InstrumentInPlace(ref.module, options));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("test.throws failed: host pass bug"));
+  EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
+}
+
+// A host's warning handler that throws, called from featx's train/eval
+// warning, is the same: a status, never an exception.
+TEST(PassRegistry, AThrowingWarningHandlerIsAnInternalError) {
+  struct Throwing : compat::WarningHandler {
+    void Handle(const std::string&) override { throw std::runtime_error("handler bug"); }
+  } handler;
+  compat::WarningHandlerGuard guard(&handler);
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
+  const std::string before = ref.module.get_method("forward").graph()->toString();
+  absl::Status status;
+  ASSERT_NO_THROW(status = InstrumentInPlace(ref.module, {.return_nodes = {"conv"}}));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("featx.warn_graph_differences failed: handler bug"));
+  EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
+  absl::StatusOr<NodeNames> names;
+  ASSERT_NO_THROW(names = GetGraphNodeNames(ref.module));
+  EXPECT_EQ(names.status().code(), absl::StatusCode::kInternal);
 }
 
 TEST(PassRegistry, ANameTakenTwiceIsRefused) {
