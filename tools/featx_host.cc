@@ -10,8 +10,13 @@
 // loads the model, rewrites it in place through featx_instrument, then
 // serves N requests on T threads, each in its own capture, request i on
 // input * (1 + i / N), printing each request's output and captured tags.
+// A request that throws is reported and the others are served. Exit status:
+// 0 all served; 1 some requests failed; 2 featx_instrument refused (the
+// model was served unchanged).
 #include <dlfcn.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -103,12 +108,26 @@ int main(int argc, char** argv) {
 
   torch::jit::Module model;
   at::Tensor input;
+  const std::string input_path = absl::GetFlag(FLAGS_input);
   try {
     model = torch::jit::load(absl::GetFlag(FLAGS_model));
     model.eval();
-    std::ifstream in(absl::GetFlag(FLAGS_input), std::ios::binary);
+    std::ifstream in(input_path, std::ios::binary);
+    if (!in) return Fail(absl::StrCat("cannot read --input=", input_path, ": ", std::strerror(errno)));
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    input = torch::pickle_load(bytes).toTensor();
+    c10::IValue value;
+    try {
+      value = torch::pickle_load(bytes);
+    } catch (const c10::Error& e) {
+      return Fail(absl::StrCat("--input=", input_path, " is not a tensor saved with torch.save(x, path) (torch says: ",
+                               e.what_without_backtrace(), ")"));
+    }
+    if (!value.isTensor()) {
+      return Fail(absl::StrCat("--input=", input_path, " holds a ", value.tagKind(),
+                               value.isGenericDict() ? " (a state_dict?)" : "",
+                               ", not a tensor; save a request's input with torch.save(x, path)"));
+    }
+    input = value.toTensor();
   } catch (const c10::Error& e) {
     return Fail(e.what_without_backtrace());
   }
@@ -126,6 +145,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
   std::vector<std::thread> pool;
+  std::atomic<int> failed{0};
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       featx::compat::WarningHandlerGuard guard(&warnings);
@@ -135,7 +155,20 @@ int main(int argc, char** argv) {
         char err[1024];
         c10::Dict<std::string, at::Tensor> captured;
         capture_begin(err, sizeof err);
-        c10::IValue out = model.forward({x});
+        c10::IValue out;
+        try {
+          out = model.forward({x});
+        } catch (const std::exception& e) {
+          // A failed request is an error answer; the server goes on.
+          capture_end(nullptr, err, sizeof err);
+          ++failed;
+          const c10::Error* torch_error = dynamic_cast<const c10::Error*>(&e);
+          std::string message = torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
+          message = message.substr(0, message.find('\n'));
+          std::lock_guard<std::mutex> lock(print_mutex);
+          std::fprintf(stderr, "featx_host: request %d failed: %s\n", i, message.c_str());
+          continue;
+        }
         if (capture_end(&captured, err, sizeof err) != 0) {
           std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
           continue;
@@ -156,6 +189,8 @@ int main(int argc, char** argv) {
   }
   for (std::thread& t : pool) t.join();
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "featx_host: served %d requests on %d threads in %.1f ms\n", requests, threads, ms);
-  return instrumented ? 0 : 2;
+  std::fprintf(stderr, "featx_host: served %d requests on %d threads in %.1f ms%s\n", requests, threads, ms,
+               failed > 0 ? absl::StrCat(" (", failed.load(), " failed)").c_str() : "");
+  if (!instrumented) return 2;
+  return failed > 0 ? 1 : 0;
 }

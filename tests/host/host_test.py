@@ -201,6 +201,34 @@ class HostTest(unittest.TestCase):
         torch.testing.assert_close(got["layer1.0.bn1"], self.values["layer1.0.bn1"], rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(got["logits"], self.values["fc"], rtol=1e-4, atol=1e-5)
 
+    # featx_host aborted (`terminate called`) when a request threw.
+    def test_a_failing_request_is_an_error_answer_and_the_host_goes_on(self):
+        wrong = os.path.join(self.tmp.name, "wrong_shape.pt")
+        torch.save(torch.randn(1, 5), wrong)
+        result = run([HOST, "--model=" + path("resnet18.pt"), "--plugin=" + PLUGIN, "--input=" + wrong,
+                      "--requests=4", "--threads=2", "--featx_return_nodes=fc"])
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertNotIn("terminate called", result.stderr)
+        for i in range(4):
+            self.assertIn(f"featx_host: request {i} failed: ", result.stderr)
+        self.assertIn("served 4 requests on 2 threads in", result.stderr)
+        self.assertIn("(4 failed)", result.stderr)
+
+    def test_an_input_that_is_not_a_tensor_or_not_there_is_named(self):
+        state = os.path.join(self.tmp.name, "state_dict.pt")
+        torch.save({"weight": torch.ones(2), "bias": torch.ones(2)}, state)
+        text = os.path.join(self.tmp.name, "notes.txt")
+        with open(text, "w") as f:
+            f.write("not a tensor")
+        missing = os.path.join(self.tmp.name, "missing.pt")
+        for given, said in ((state, f"--input={state} holds a GenericDict (a state_dict?), not a tensor"),
+                            (text, f"--input={text} is not a tensor saved with torch.save(x, path)"),
+                            (missing, f"cannot read --input={missing}: No such file or directory")):
+            result = run([HOST, "--model=" + path("resnet18.pt"), "--plugin=" + PLUGIN, "--input=" + given])
+            self.assertEqual(result.returncode, 1, result.stderr)
+            self.assertIn(said, result.stderr)
+            self.assertNotIn("INTERNAL ASSERT", result.stderr)
+
     # rewrite_file saved the model and then failed on the spool directory.
     def test_python_rewrite_file_with_a_bad_spool_writes_nothing(self):
         out = os.path.join(self.tmp.name, "never.pt")
