@@ -1,5 +1,6 @@
 // featx::CreateFeatureExtractor and featx::InstrumentInPlace (plugin/featx.h):
-// the load-time pipeline (plugin/pipeline.h), run on copies, then installed.
+// the load-time pipeline (plugin/pipeline.h), run on copies, then given to a
+// new module (plugin/install_forward.h).
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/featx.h"
@@ -31,7 +32,11 @@ absl::StatusOr<Rewrite> RunLoadTimePipeline(const torch::jit::Module& module, co
 absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options, OutputManifest* manifest) {
   return TorchCall([&]() -> absl::Status {
     FEATX_ASSIGN_OR_RETURN(Rewrite rewrite, RunLoadTimePipeline(module, options));
-    FEATX_RETURN_IF_ERROR(InstallForward(module, rewrite.forward));
+    FEATX_ASSIGN_OR_RETURN(torch::jit::Module rewritten, WithForward(module, rewrite.forward));
+    // The swap is the last step and cannot fail: on any error above `module`
+    // still names the model as it was. The old object is never changed, so
+    // requests running on it finish as they began.
+    module = std::move(rewritten);
     if (manifest != nullptr) *manifest = std::move(rewrite.manifest);
     return absl::OkStatus();
   });

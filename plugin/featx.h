@@ -68,8 +68,22 @@ std::string ManifestJson(const OutputManifest& manifest);
                                                                         const ExtractorOptions& options,
                                                                         OutputManifest* manifest = nullptr);
 
-// The same rewrite on `module` itself, as a server does at load time. On any
-// error the module is left exactly as it was.
+// The same rewrite for a server at load time: on success `module` names the
+// rewritten model, a new object that shares the old one's submodules,
+// parameters and buffers. On any error `module` is left exactly as it was.
+//
+// The old object is never changed, so this is safe while other threads
+// serve it: requests in flight, other handles on it (Module is a handle),
+// Methods taken from it and its copy()s keep the old forward. To swap a
+// serving model, rewrite a handle off to the side and publish it the way you
+// publish any new model (a Module handle itself is not an atomic):
+//
+//   torch::jit::Module next = current;   // under your lock
+//   FEATX_RETURN_IF_ERROR(featx::InstrumentInPlace(next, options));
+//   current = next;                      // under your lock
+//
+// Thread-safety: every function here may run on any thread at once, also on
+// one model, and on a model that is serving.
 [[nodiscard]] absl::Status InstrumentInPlace(torch::jit::Module& module, const ExtractorOptions& options,
                                              OutputManifest* manifest = nullptr);
 

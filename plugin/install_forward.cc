@@ -1,42 +1,51 @@
 #include "plugin/install_forward.h"
 
+#include <unordered_map>
+
+#include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/api/function_impl.h>
 
-#include "absl/strings/str_cat.h"
 #include "plugin/status.h"
 
 namespace featx {
 
 namespace jit = ::torch::jit;
 
-absl::Status InstallForward(jit::Module& module, std::shared_ptr<jit::Graph> graph) {
-  const c10::ClassTypePtr& type = module.type();
-  std::shared_ptr<jit::CompilationUnit> cu = module._ivalue()->compilation_unit();
-  const c10::QualifiedName name(*type->name(), "forward");
-  jit::Function* old = type->findMethod("forward");
-  if (old == nullptr) return absl::InvalidArgumentError("module has no forward method to replace");
-  std::shared_ptr<jit::Graph> old_graph = jit::toGraphFunction(*old).graph();
-  auto install = [&](std::shared_ptr<jit::Graph> g) {
-    type->unsafeRemoveMethod("forward");
-    cu->unsafeRemoveMethod(name);
-    type->addMethod(cu->create_function(name, std::move(g)));
-  };
-  absl::Status status = TorchCall([&] { install(std::move(graph)); });
-  if (!status.ok()) {
-    // Put the model back as it was before reporting.
-    if (type->findMethod("forward") == nullptr) {
-      if (cu->find_function(name) != nullptr) cu->unsafeRemoveMethod(name);
-      type->addMethod(cu->create_function(name, old_graph));
+namespace {
+
+// Points every function `graph` calls (and they call) at a copy in `cu`.
+// The rewritten graph is built from the model's, whose prim::CallFunction
+// constants hold raw pointers into the model's compilation unit; the new
+// module must not depend on that unit outliving it (a model without
+// submodules is the only owner of its unit).
+void CopyCalledFunctions(jit::Block* block, jit::CompilationUnit& cu,
+                         std::unordered_map<const jit::Function*, jit::Function*>* copies) {
+  for (jit::Node* n : block->nodes()) {
+    for (jit::Block* b : n->blocks()) CopyCalledFunctions(b, cu, copies);
+    if (n->kind() != c10::prim::Constant) continue;
+    auto function_type = n->output()->type()->cast<c10::FunctionType>();
+    if (function_type == nullptr) continue;
+    const jit::Function* original = function_type->function();
+    auto it = copies->find(original);
+    if (it == copies->end()) {
+      std::shared_ptr<jit::Graph> graph = jit::toGraphFunction(*const_cast<jit::Function*>(original)).graph()->copy();
+      CopyCalledFunctions(graph->block(), cu, copies);
+      jit::Function* copy = cu.find_function(original->qualname());
+      if (copy == nullptr) copy = cu.create_function(original->qualname(), graph);
+      it = copies->emplace(original, copy).first;
     }
-    return absl::InternalError(absl::StrCat("could not install the rewritten forward: ", status.message()));
+    n->output()->setType(c10::FunctionType::create(it->second));
   }
-  return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_ptr<jit::Graph> graph) {
   return TorchCall([&] {
     const c10::ClassTypePtr& type = module.type();
-    std::shared_ptr<jit::CompilationUnit> cu = module._ivalue()->compilation_unit();
+    // Its own unit: the model's is shared with every copy and with requests
+    // in flight, and would keep each new class until the model is freed.
+    auto cu = std::make_shared<jit::CompilationUnit>();
     jit::Module extractor(*type->name(), cu, /*shouldMangle=*/true);
     for (size_t i = 0; i < type->numAttributes(); ++i) {
       const std::string& name = type->getAttributeName(i);
@@ -51,6 +60,8 @@ absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_p
       extractor.type()->addConstant(type->getConstantName(i), type->getConstant(i));
     }
     graph->inputs()[0]->setType(extractor.type());
+    std::unordered_map<const jit::Function*, jit::Function*> copies;
+    CopyCalledFunctions(graph->block(), *cu, &copies);
     extractor.type()->addMethod(cu->create_function(c10::QualifiedName(*extractor.type()->name(), "forward"), graph));
     return extractor;
   });

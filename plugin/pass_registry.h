@@ -11,7 +11,7 @@
 //   for (const featx::PassInfo& pass : featx::ListPasses()) std::cout << pass.name << "\n";
 //   FEATX_ASSIGN_OR_RETURN(featx::Rewrite rewrite, featx::Rewrite::Start(module, options));
 //   FEATX_RETURN_IF_ERROR(featx::RunPasses(featx::LoadTimePipeline(options), rewrite));
-//   FEATX_RETURN_IF_ERROR(featx::InstallForward(module, rewrite.forward));
+//   FEATX_ASSIGN_OR_RETURN(module, featx::WithForward(module, rewrite.forward));
 //
 // Each pass runs at one stage of a rewrite and at most once. Running one out
 // of order, twice, or in a mode it does not serve is a FailedPrecondition

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/did_you_mean.h"
@@ -11,6 +12,41 @@
 
 namespace featx {
 namespace {
+
+// The offset of the first byte that is not part of well-formed UTF-8
+// (Unicode 3.9, table 3-7: no overlong forms, surrogates or code points above
+// U+10FFFF), or npos.
+size_t FirstInvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    size_t length = 1;
+    unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    }
+    i += length;
+  }
+  return absl::string_view::npos;
+}
 
 // torchvision: ".".join(name.split(".")[:depth + 1]) == spec.
 bool IsUnder(absl::string_view name, absl::string_view spec) {
@@ -37,6 +73,13 @@ absl::StatusOr<std::vector<ReturnNode>> ParseReturnNodes(const std::vector<std::
       return absl::InvalidArgumentError(absl::StrCat("return node '", text,
                                                      "' has an empty output name after ':'; write '", node.spec,
                                                      "' or '", node.spec, ":name'"));
+    }
+    // Output names become dict keys, JSON and Python strings (torch.load
+    // decodes them as UTF-8).
+    if (const size_t bad = FirstInvalidUtf8(node.output_name); bad != absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("output name '", absl::CHexEscape(node.output_name),
+                                                     "' is not valid UTF-8 (byte ", bad, "); output names become ",
+                                                     "dict keys, JSON and Python strings"));
     }
     auto [it, inserted] = spec_of_output.emplace(node.output_name, text);
     if (!inserted) {

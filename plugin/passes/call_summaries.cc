@@ -32,6 +32,10 @@ jit::Node* InlineCall(jit::Node* call, jit::GraphFunction& callee) {
 bool ReplaceWithStandIn(jit::Node* call, const CallSummary& summary) {
   jit::Value* argument = SoleTensorArgument(call);
   if (call->outputs().size() != 1 || !IsTensor(call->output()) || argument == nullptr) return false;
+  // An output that may alias the module's state or unknown memory has no
+  // stand-in: aten::alias(argument) would hide a write through it from
+  // whatever else reaches that state. The call's own code says it exactly.
+  if (summary.output_may_alias && !summary.output_aliases_only_arguments) return false;
   // Nodes made directly, not through Graph::insert: its schema matching
   // would cost more than the analysis saves.
   jit::Graph& graph = *call->owningGraph();

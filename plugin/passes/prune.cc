@@ -5,12 +5,12 @@
 // side effects it cannot see), and every in-place op on a module call's
 // output (alias analysis cannot tell what that output aliases); FX removes
 // unused module calls. This pass removes a module call or an in-place op
-// whose outputs nothing uses and, if it writes its inputs, whose inputs
-// nothing reads afterwards (so an in-place op whose effect someone reads
-// stays), then lets torch remove the
-// rest, and repeats. It assumes a module's output is not a view that
-// something else reads later, which holds for torch.nn's and torchvision's
-// leaves (Flatten is the exception in principle).
+// whose outputs nothing uses and, if it writes its inputs, whose inputs'
+// memory nothing reaches afterwards, through any view or alias
+// (tensor_memory.h), then lets torch remove the rest, and repeats. So an
+// in-place op whose effect is read through a base or a view stays: there
+// featx keeps what FX's elimination drops, and its values are the model's
+// (tests/extract/prune_views_test.cc).
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,33 +20,25 @@
 
 #include "plugin/passes/call_summaries.h"
 #include "plugin/passes/passes.h"
+#include "plugin/passes/tensor_memory.h"
 
 namespace featx {
 namespace {
 
 namespace jit = ::torch::jit;
 
-bool ReadLater(const jit::Value* value, const jit::Node* call) {
-  for (const jit::Use& use : value->uses()) {
-    if (use.user != call && use.user->isAfter(call)) return true;
-  }
-  return false;
-}
-
 bool IsInPlaceOp(const jit::Node* n) {
   const c10::FunctionSchema* schema = n->maybeSchema();
   return schema != nullptr && schema->is_mutable();
 }
 
-// A view's base may be read later through another value: leave those to
-// torch's alias-aware elimination.
-bool IsView(const jit::Value* v) {
-  const jit::Node* producer = v->node();
-  if (producer->kind() == c10::prim::Param) return true;
-  const c10::FunctionSchema* schema = producer->maybeSchema();
-  if (schema == nullptr || schema->returns().empty()) return false;
-  const c10::AliasInfo* alias = schema->returns()[0].alias_info();
-  return alias != nullptr && !alias->isWrite();
+// Whether something after `writer` may see what it writes to `input`: later
+// uses of the tensor's memory, through any view or in-place result of it
+// (a view `Flatten` returned, the base it came from). Unknown counts as seen.
+bool WriteMayBeSeenLater(jit::Value* input, const jit::Node* writer, CallSummaries& summaries) {
+  jit::Value* root = FreshRoot(input, summaries);
+  if (root == nullptr) return true;
+  return MemoryUsedAfter(root, writer, Access::kAny, summaries).value_or(true);
 }
 
 bool IsUnneededCall(const jit::Node* n, CallSummaries& summaries) {
@@ -54,10 +46,11 @@ bool IsUnneededCall(const jit::Node* n, CallSummaries& summaries) {
   const bool is_call = n->kind() == c10::prim::CallMethod;
   const bool in_place = is_call ? summaries.Of(n).writes_arguments : IsInPlaceOp(n);
   if (!is_call && !in_place) return false;
-  for (size_t i = n->kind() == c10::prim::CallMethod ? 1 : 0; i < n->inputs().size(); ++i) {
-    const jit::Value* input = n->input(i);
-    if (input->type()->kind() == c10::TypeKind::ClassType) continue;
-    if (in_place && (ReadLater(input, n) || IsView(input))) return false;
+  if (!in_place) return true;
+  for (size_t i = is_call ? 1 : 0; i < n->inputs().size(); ++i) {
+    jit::Value* input = n->input(i);
+    if (!input->type()->isSubtypeOf(*c10::TensorType::get())) continue;
+    if (WriteMayBeSeenLater(input, n, summaries)) return false;
   }
   return true;
 }

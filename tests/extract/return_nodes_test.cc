@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+
 namespace featx {
 namespace {
 
@@ -95,6 +97,20 @@ TEST(ReturnNodes, DuplicateOutputNamesAreAnError) {
 TEST(ReturnNodes, EmptySpecOrOutputNameIsAnError) {
   EXPECT_THAT(std::string(ParseReturnNodes({":f"}).status().message()), HasSubstr("has no node name"));
   EXPECT_THAT(std::string(ParseReturnNodes({"fc:"}).status().message()), HasSubstr("has an empty output name"));
+}
+
+TEST(ReturnNodes, OutputNamesThatAreNotUtf8AreRefused) {
+  for (const std::string& bad : {std::string("fc:f\xff"), std::string("fc:\xc0\xaf"),  // overlong '/'
+                                 std::string("fc:\xed\xa0\x80"),                       // a surrogate
+                                 std::string("fc:\xf4\x90\x80\x80"),                   // above U+10FFFF
+                                 std::string("fc:ab\xe2\x82"), std::string("fc\x80")}) {
+    absl::StatusOr<std::vector<ReturnNode>> wanted = ParseReturnNodes({bad});
+    ASSERT_EQ(wanted.status().code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(bad);
+    EXPECT_THAT(std::string(wanted.status().message()), HasSubstr("is not valid UTF-8"));
+  }
+  for (const std::string& good : {"fc:f\xc3\xa9ature", "fc:\xe2\x82\xac", "fc:\xf0\x9f\x98\x80", "fc:ok"}) {
+    EXPECT_TRUE(ParseReturnNodes({good}).ok()) << absl::CHexEscape(good);
+  }
 }
 
 }  // namespace

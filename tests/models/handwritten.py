@@ -175,6 +175,56 @@ class TupleOutput(nn.Module):
         return self.cls(f), self.box(f)
 
 
+class ViewLeafWrittenInPlace(nn.Module):
+    """In-place writes nothing uses directly, made through the view a leaf
+    returns (Flatten, Identity): the base shows them. torchvision's extractor
+    drops them (FX's dead-code elimination) and so returns values the model
+    never computes when only later nodes are chosen; featx keeps them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.flatten = nn.Flatten()
+        self.head = nn.Identity()
+
+    def forward(self, x):
+        y = self.conv(x)
+        f = self.flatten(y)
+        f.mul_(2.0)
+        z = y.relu()
+        h = self.head(z)
+        h.add_(1.0)
+        return z.sigmoid()
+
+
+class Memory(nn.Module):
+    """Returns its own state, not something made from its argument; a leaf
+    when the tests say so (leaf_modules)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mem", torch.arange(48.0).reshape(1, 3, 4, 4))
+
+    def forward(self, x):
+        return self.mem
+
+
+class StateAlias(nn.Module):
+    """Two calls of one leaf return the same state for different arguments;
+    a write through the second changes the first (and the state: each call
+    doubles it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.memory = Memory()
+
+    def forward(self, x):
+        a = self.memory(x)
+        b = self.memory(x * 2.0)
+        b.mul_(2.0)
+        return a + x
+
+
 # name -> (constructor, input shape). Every model takes one image-like tensor.
 MODELS = {
     "golden": (Golden, (1, 3, 8, 8)),
@@ -185,4 +235,6 @@ MODELS = {
     "nested": (Nested, (1, 3, 16, 16)),
     "functional": (Functional, (2, 3, 8, 8)),
     "tuple_output": (TupleOutput, (2, 3, 16, 16)),
+    "view_leaf_written_in_place": (ViewLeafWrittenInPlace, (1, 3, 8, 8)),
+    "state_alias": (StateAlias, (1, 3, 4, 4)),
 }

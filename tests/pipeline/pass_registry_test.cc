@@ -83,8 +83,9 @@ TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
       ASSERT_TRUE(status.ok()) << pass << ": " << status;
     }
     ASSERT_EQ(rewrite->stage, Stage::kMerged);
-    torch::jit::Module by_name = ref.module;
-    ASSERT_TRUE(InstallForward(by_name, rewrite->forward).ok());
+    absl::StatusOr<torch::jit::Module> with_forward = WithForward(ref.module, rewrite->forward);
+    ASSERT_TRUE(with_forward.ok()) << with_forward.status();
+    torch::jit::Module by_name = *with_forward;
 
     torch::jit::Module direct = testing::MustLoadReferenceModel("inplace_chain").module;
     OutputManifest manifest;

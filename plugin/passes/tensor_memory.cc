@@ -1,0 +1,96 @@
+#include "plugin/passes/tensor_memory.h"
+
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace featx {
+namespace {
+
+namespace jit = ::torch::jit;
+
+bool SharesSet(const c10::AliasInfo& a, const c10::AliasInfo& b) {
+  for (const c10::Symbol& set : a.beforeSets()) {
+    if (b.beforeSets().count(set)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+jit::Value* FreshRoot(jit::Value* v, CallSummaries& summaries) {
+  for (int steps = 0; steps < 1000; ++steps) {
+    jit::Node* producer = v->node();
+    if (producer->kind() == c10::prim::CallMethod) {
+      if (producer->outputs().size() != 1) return nullptr;
+      const CallSummary& summary = summaries.Of(producer);
+      if (!summary.output_may_alias) return v;
+      if (!summary.output_aliases_only_arguments) return nullptr;
+      v = SoleTensorArgument(producer);
+      if (v == nullptr) return nullptr;
+      continue;
+    }
+    const c10::FunctionSchema* schema = producer->maybeSchema();
+    if (schema == nullptr || v->offset() >= schema->returns().size()) return nullptr;
+    const c10::AliasInfo* result = schema->returns()[v->offset()].alias_info();
+    if (result == nullptr) return v;
+    if (result->isWildcardBefore() || result->isWildcardAfter()) return nullptr;
+    jit::Value* source = nullptr;
+    for (size_t i = 0; i < schema->arguments().size() && i < producer->inputs().size(); ++i) {
+      const c10::AliasInfo* argument = schema->arguments()[i].alias_info();
+      if (argument == nullptr || !SharesSet(*argument, *result)) continue;
+      if (source != nullptr) return nullptr;
+      source = producer->input(i);
+    }
+    if (source == nullptr) return nullptr;
+    v = source;
+  }
+  return nullptr;
+}
+
+std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Access access, CallSummaries& summaries) {
+  std::vector<jit::Value*> aliases = {root};
+  absl::flat_hash_set<jit::Value*> visited = {root};
+  while (!aliases.empty()) {
+    jit::Value* alias = aliases.back();
+    aliases.pop_back();
+    for (const jit::Use& use : alias->uses()) {
+      jit::Node* user = use.user;
+      const bool after = user != node && user->isAfter(node);
+      bool writes = false;
+      std::vector<jit::Value*> derived;
+      if (user->kind() == c10::prim::Return) {
+        if (user->owningBlock() != user->owningGraph()->block()) return std::nullopt;  // leaves a block
+        if (access == Access::kAny && after) return true;
+        continue;
+      }
+      if (user->kind() == c10::prim::CallMethod) {
+        const CallSummary& summary = summaries.Of(user);
+        writes = summary.writes_arguments;
+        if (summary.output_may_alias) derived.assign(user->outputs().begin(), user->outputs().end());
+      } else {
+        const c10::FunctionSchema* schema = user->maybeSchema();
+        if (schema == nullptr || schema->is_vararg() || use.offset >= schema->arguments().size()) return std::nullopt;
+        const c10::AliasInfo* argument = schema->arguments()[use.offset].alias_info();
+        if (argument != nullptr) {
+          if (argument->isWildcardBefore() || argument->isWildcardAfter()) return std::nullopt;
+          writes = argument->isWrite();
+          for (size_t i = 0; i < schema->returns().size(); ++i) {
+            const c10::AliasInfo* result = schema->returns()[i].alias_info();
+            if (result == nullptr) continue;
+            if (result->isWildcardBefore() || result->isWildcardAfter()) return std::nullopt;
+            if (SharesSet(*argument, *result)) derived.push_back(user->output(i));
+          }
+        }
+      }
+      if (after && (writes || access == Access::kAny)) return true;
+      for (jit::Value* d : derived) {
+        if (!d->type()->isSubtypeOf(*c10::TensorType::get())) return std::nullopt;
+        if (visited.insert(d).second) aliases.push_back(d);
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace featx
