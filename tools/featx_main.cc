@@ -20,6 +20,7 @@
 #include "plugin/status.h"
 #include "plugin/torch_compat.h"
 #include "tools/cli/commands.h"
+#include "tools/large_stack.h"
 
 namespace {
 
@@ -79,12 +80,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "featx: unexpected argument '%s'; flags are written --name=value\n", args[2]);
     return 2;
   }
-  StderrWarningHandler warnings;
-  featx::compat::WarningHandlerGuard guard(&warnings);
-  absl::Status status = featx::TorchCall([&] { return Run(command); });
-  if (!status.ok()) {
-    std::fprintf(stderr, "featx %s: %s\n", command.c_str(), std::string(status.message()).c_str());
-    return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  // Deep models recurse deep in torch::jit::load (tools/large_stack.h).
+  return featx::RunWithLargeStack([&] {
+    StderrWarningHandler warnings;
+    featx::compat::WarningHandlerGuard guard(&warnings);
+    absl::Status status = featx::TorchCall([&] { return Run(command); });
+    if (!status.ok()) {
+      std::fprintf(stderr, "featx %s: %s\n", command.c_str(), std::string(status.message()).c_str());
+      return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    return 0;
+  });
 }
