@@ -10,15 +10,32 @@
 #   tools/run_tests.sh
 #   FEATX_LIBTORCH=pip tools/run_tests.sh
 #   FEATX_LIBTORCH=debian,pip tools/run_tests.sh
+# FEATX_SANITIZERS=1 adds the host, ops, C API, threads and CLI tests under
+# ASan+UBSan and TSan against the first libtorch (tools/sanitizers/run.sh),
+# counted as two more runs; FEATX_FUZZ=1 runs the fuzzers for a fixed number
+# of inputs each (tools/fuzz.sh), one more run. CI does both.
 # Usage: tools/run_tests.sh [extra bazel test flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 FEATX_LIBTORCH="${FEATX_LIBTORCH:-debian}" bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
+# Each run's JUnit XML files, copied before the next run (same output
+# directory) overwrites them; prints the copy's directory.
+snapshot_testlogs() {
+  local testlogs snap
+  testlogs="$(FEATX_LIBTORCH="$1" tools/bazel.sh info bazel-testlogs 2>/dev/null)"
+  snap=$(mktemp -d -p "$snapshots")
+  (cd "$testlogs" 2>/dev/null && find -L . -name test.xml) | while read -r xml; do
+    mkdir -p "$snap/$(dirname "$xml")" && cp "$testlogs/$xml" "$snap/$xml"
+  done
+  echo "$snap"
+}
+
 IFS=',' read -r -a choices <<<"${FEATX_LIBTORCH:-debian}"
-logs=()
-trap 'rm -f "${logs[@]}"' EXIT
+snapshots=$(mktemp -d)
+logs=("$snapshots")
+trap 'rm -rf "${logs[@]}"' EXIT
 runs=()
 worst=0
 for choice in "${choices[@]}"; do
@@ -30,8 +47,30 @@ for choice in "${choices[@]}"; do
   ((rc > worst)) && worst=$rc
   info="$(FEATX_LIBTORCH="$choice" tools/bazel.sh info output_base 2>/dev/null)/external/libtorch/info.txt"
   label="FEATX_LIBTORCH=$choice: $(cut -d';' -f1 "$info" 2>/dev/null || echo "libtorch not found")"
-  runs+=(--run "$label" "$log" "$(FEATX_LIBTORCH="$choice" tools/bazel.sh info bazel-testlogs 2>/dev/null)" "$rc")
+  runs+=(--run "$label" "$log" "$(snapshot_testlogs "$choice")" "$rc")
 done
+
+if [[ "${FEATX_SANITIZERS:-0}" == 1 ]]; then
+  for config in asan tsan; do
+    log=$(mktemp)
+    logs+=("$log")
+    echo "=== featx host tests under --config=$config (FEATX_LIBTORCH=${choices[0]})" | tee "$log"
+    FEATX_LIBTORCH="${choices[0]}" tools/sanitizers/run.sh "$config" "$@" 2>&1 | tee -a "$log"
+    rc=${PIPESTATUS[0]}
+    ((rc > worst)) && worst=$rc
+    runs+=(--run "FEATX_LIBTORCH=${choices[0]} under $config" "$log" "$(snapshot_testlogs "${choices[0]}")" "$rc")
+  done
+fi
+
+if [[ "${FEATX_FUZZ:-0}" == 1 ]]; then
+  log=$(mktemp)
+  logs+=("$log")
+  echo "=== featx fuzzers (tools/fuzz.sh)" | tee "$log"
+  tools/fuzz.sh 2>&1 | tee -a "$log"
+  rc=${PIPESTATUS[0]}
+  ((rc > worst)) && worst=$rc
+  runs+=(--run "fuzzers, ASan+UBSan" "$log" "" "$rc")
+fi
 
 /usr/bin/python3 tools/test_summary.py "${runs[@]}"
 summary_rc=$?

@@ -27,6 +27,12 @@ PACKAGES=(
   graphviz            # `dot`, which tests use to render `featx names --format=dot`
 )
 
+# The hunting runs (tools/run_tests.sh with FEATX_SANITIZERS=1 or
+# FEATX_FUZZ=1): clang for ASan+UBSan and libFuzzer; gcc's TSan runtime.
+if [[ "${FEATX_SANITIZERS:-0}" == 1 || "${FEATX_FUZZ:-0}" == 1 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev libtsan2)
+fi
+
 install_debian_packages() {
   local missing=() status pkg
   for pkg in "${PACKAGES[@]}"; do

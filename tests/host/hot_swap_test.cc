@@ -3,6 +3,7 @@
 // Methods taken earlier and copies sharing the model's class keep the old
 // forward; and rewriting many times keeps memory flat.
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "absl/base/config.h"
 #include "ops/capture.h"
 #include "plugin/featx.h"
 #include "tests/testing/reference_models.h"
@@ -166,8 +168,13 @@ TEST(Memory, TenThousandExtractorsKeepMemoryFlat) {
   make(9000);
   const size_t grown = ResidentBytes() - std::min(ResidentBytes(), warm);
   EXPECT_EQ(CompilationUnitFunctions(ref.module), functions);
-  // A leaked class with its graph is tens of kB: 9,000 would be hundreds of MB.
+  std::printf("RSS grew %zu kB over 9,000 extractors and 9,000 rewrites\n", grown >> 10);
+#if !defined(ABSL_HAVE_ADDRESS_SANITIZER) && !defined(ABSL_HAVE_THREAD_SANITIZER)
+  // A leaked class with its graph is tens of kB: 9,000 would be hundreds of
+  // MB. (Under the sanitizers freed memory waits in quarantine; LeakSanitizer
+  // checks for leaks there.)
   EXPECT_LT(grown, 16u << 20) << "RSS grew " << (grown >> 20) << " MB over 9,000 extractors";
+#endif
 }
 
 }  // namespace
