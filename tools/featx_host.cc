@@ -49,6 +49,9 @@ ABSL_FLAG(int32_t, threads, 1, "Threads serving them.");
 ABSL_FLAG(std::string, featx, "", "Extra flags for featx_instrument, as one string.");
 ABSL_FLAG(bool, rewrite, true,
           "Rewrite the model through featx_instrument; false serves it as loaded (for baselines).");
+ABSL_FLAG(bool, capture, true,
+          "Open a capture around each request; false leaves the activations to the model's sink "
+          "(--featx_spool_dir, --featx_log_activations), as a host that knows nothing of featx.");
 ABSL_FLAG(bool, quiet, false, "Print only the time spent serving, not each request.");
 
 namespace {
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
   }
 
   const bool quiet = absl::GetFlag(FLAGS_quiet);
+  const bool capture = absl::GetFlag(FLAGS_capture);
   const int requests = absl::GetFlag(FLAGS_requests);
   const auto start = std::chrono::steady_clock::now();
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
@@ -154,13 +158,13 @@ int main(int argc, char** argv) {
         const at::Tensor x = input * (1.0 + static_cast<double>(i) / requests);
         char err[1024];
         c10::Dict<std::string, at::Tensor> captured;
-        capture_begin(err, sizeof err);
+        if (capture) capture_begin(err, sizeof err);
         c10::IValue out;
         try {
           out = model.forward({x});
         } catch (const std::exception& e) {
           // A failed request is an error answer; the server goes on.
-          capture_end(nullptr, err, sizeof err);
+          if (capture) capture_end(nullptr, err, sizeof err);
           ++failed;
           const c10::Error* torch_error = dynamic_cast<const c10::Error*>(&e);
           std::string message = torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
@@ -169,7 +173,7 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "featx_host: request %d failed: %s\n", i, message.c_str());
           continue;
         }
-        if (capture_end(&captured, err, sizeof err) != 0) {
+        if (capture && capture_end(&captured, err, sizeof err) != 0) {
           std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
           continue;
         }
