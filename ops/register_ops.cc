@@ -7,6 +7,7 @@
 #include <torch/library.h>
 
 #include "ops/capture.h"
+#include "ops/register_once.h"
 
 namespace featx {
 namespace {
@@ -38,9 +39,9 @@ void RequestEndDefault() { RequestEnd(); }
 void RequestBeginOp(c10::string_view sink) { RequestBegin(sink); }
 void RequestEndOp(c10::string_view sink) { RequestEnd(sink); }
 
-}  // namespace
-
-TORCH_LIBRARY(featx, m) {
+// What TORCH_LIBRARY(featx, m) would hold; registered below unless another
+// copy of featx already did (ops/register_once.h).
+void DefineOps(torch::Library& m) {
   // The alias annotation tells alias analysis the output is the input, so
   // passes reason about the tapped value as they would about the original.
   m.def("tap(Tensor(a) x, str tag) -> Tensor(a)", TORCH_FN(Tap));
@@ -65,5 +66,10 @@ TORCH_LIBRARY(featx, m) {
   m.def(torch::schema("request_end.sink(str sink) -> ()", c10::AliasAnalysisKind::CONSERVATIVE),
         TORCH_FN(RequestEndOp));
 }
+
+}  // namespace
+
+[[maybe_unused]] const bool registered_ops =
+    RegisterOnce("featx::tap", torch::Library::DEF, DefineOps, __FILE__, __LINE__);
 
 }  // namespace featx

@@ -11,6 +11,7 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/library.h>
 
+#include "ops/register_once.h"
 #include "plugin/featx.h"
 #include "plugin/flags.h"
 #include "plugin/pass_registry.h"
@@ -55,10 +56,16 @@ std::vector<std::string> ListPassesOp() {
 
 }  // namespace
 
-TORCH_LIBRARY_FRAGMENT(featx, m) {
-  m.def("list_passes() -> str[]", TORCH_FN(ListPassesOp));
-  m.def(torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
-        TORCH_FN(RewriteFileOp));
-}
+// TORCH_LIBRARY_FRAGMENT(featx, m), but not again from a second copy of
+// featx (ops/register_once.h).
+[[maybe_unused]] const bool registered_python_ops = RegisterOnce(
+    "featx::list_passes", torch::Library::FRAGMENT,
+    [](torch::Library& m) {
+      m.def("list_passes() -> str[]", TORCH_FN(ListPassesOp));
+      m.def(
+          torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
+          TORCH_FN(RewriteFileOp));
+    },
+    __FILE__, __LINE__);
 
 }  // namespace featx

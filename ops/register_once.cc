@@ -1,0 +1,29 @@
+#include "ops/register_once.h"
+
+#include <atomic>
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace featx {
+namespace {
+
+std::atomic<bool> another_copy_serves{false};
+
+}  // namespace
+
+bool RegisterOnce(const char* probe, torch::Library::Kind kind, const std::function<void(torch::Library&)>& define,
+                  const char* file, uint32_t line) {
+  if (c10::Dispatcher::singleton().findSchema({probe, ""}).has_value()) {
+    another_copy_serves = true;
+    return false;
+  }
+  // Never destroyed: deregistering at exit while server threads still run
+  // would pull ops from under them.
+  auto* library = new torch::Library(kind, "featx", {}, file, line);
+  define(*library);
+  return true;
+}
+
+bool ThisCopyServesTheOps() { return !another_copy_serves; }
+
+}  // namespace featx
