@@ -12,7 +12,8 @@
 // input * (1 + i / N), printing each request's output and captured tags.
 // A request that throws is reported and the others are served. Exit status:
 // 0 all served; 1 some requests failed; 2 featx_instrument refused (the
-// model was served unchanged).
+// model was served unchanged). It runs on a 1 GiB reserved stack, so deeply
+// nested models load.
 #include <dlfcn.h>
 
 #include <atomic>
@@ -40,6 +41,7 @@
 #include "absl/strings/str_join.h"
 #include "plugin/c_api.h"
 #include "plugin/torch_compat.h"
+#include "tools/large_stack.h"
 
 ABSL_FLAG(std::string, model, "", "TorchScript model to serve (torch.jit.save).");
 ABSL_FLAG(std::string, plugin, "", "Path of libfeatx.so; loaded before the command line is parsed.");
@@ -88,9 +90,7 @@ Fn Symbol(void* lib, const char* name) {
   return reinterpret_cast<Fn>(dlsym(lib, name));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Serve(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]");
   const std::string plugin_path = PluginPath(argc, argv);
@@ -197,4 +197,12 @@ int main(int argc, char** argv) {
                failed > 0 ? absl::StrCat(" (", failed.load(), " failed)").c_str() : "");
   if (!instrumented) return 2;
   return failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+// Loading a deeply nested model recurses deep in torch::jit::load: the host
+// runs on a large stack, as the featx command line does (tools/large_stack.h).
+int main(int argc, char** argv) {
+  return featx::RunWithLargeStack([&] { return Serve(argc, argv); });
 }

@@ -12,6 +12,7 @@ import torch
 
 import bazel_unittest
 from cli_case import CliTestCase, run
+from deep_models import save_deep_model, small_stack
 
 FEATX = None
 MODELS = None
@@ -30,45 +31,11 @@ def featx(*args):
     return run(FEATX, *args)
 
 
-def deep_model(path, depth):
-    """A model nesting `depth` modules, each calling the next."""
-
-    class Leaf(torch.nn.Module):
-        def forward(self, x):
-            return x + 1
-
-    class Wrap(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):
-            return self.inner(x)
-
-    m = Leaf()
-    for _ in range(depth):
-        m = Wrap(m)
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 50 * depth))
-    try:
-        torch.jit.script(m).save(path)
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def small_stack():
-    import resource
-
-    # 256 kB: 300 levels of nesting overflow it inside torch::jit::load
-    # (SIGSEGV), as thousands overflow the usual 8 MB.
-    resource.setrlimit(resource.RLIMIT_STACK, (256 << 10, resource.getrlimit(resource.RLIMIT_STACK)[1]))
-
-
 class NamesCliTest(CliTestCase):
     def test_a_deeply_nested_model_loads_and_names_on_a_small_stack(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "deep.pt")
-            deep_model(path, 300)
+            save_deep_model(path, 300)
             result = subprocess.run([FEATX, "names", "--model=" + path], capture_output=True, text=True, timeout=300,
                                     preexec_fn=small_stack)
             self.assertEqual(result.returncode, 0, result.stderr[-2000:])

@@ -20,6 +20,7 @@ import unittest
 import torch
 
 import bazel_unittest
+from deep_models import save_deep_model, small_stack
 
 HOST = PLUGIN = FEATX = MODELS = None
 NODES = "x,layer1.0.bn1,fc:logits"
@@ -213,6 +214,15 @@ class HostTest(unittest.TestCase):
             self.assertIn(f"featx_host: request {i} failed: ", result.stderr)
         self.assertIn("served 4 requests on 2 threads in", result.stderr)
         self.assertIn("(4 failed)", result.stderr)
+
+    def test_a_deeply_nested_model_loads_and_serves_on_a_small_stack(self):
+        deep = os.path.join(self.tmp.name, "deep.pt")
+        save_deep_model(deep, 300)
+        result = run([HOST, "--model=" + deep, "--plugin=" + PLUGIN, "--input=" + path("resnet18.input.pt"),
+                      "--requests=2", "--featx_return_nodes=" + ".".join(["inner"] * 300 + ["add"]) + ":deep"],
+                     preexec_fn=small_stack)
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertEqual(len([line for line in result.stdout.splitlines() if "captured deep [" in line]), 2)
 
     def test_an_input_that_is_not_a_tensor_or_not_there_is_named(self):
         state = os.path.join(self.tmp.name, "state_dict.pt")

@@ -14,7 +14,7 @@ def python_test(name, src, args = [], data = [], size = "medium", **kwargs):
         size = size,
         srcs = ["//tests/python:run_python_test.sh"],
         args = ["$(location %s)" % src] + args,
-        data = [src, "//tests/python:bazel_unittest.py"] + data,
+        data = [src, "//tests/python:bazel_unittest.py", "//tests/python:deep_models.py"] + data,
         env = {"FEATX_TEST_PYTHON": TORCH_PYTHON},
         **kwargs
     )
