@@ -1,6 +1,8 @@
 #include "ops/register_once.h"
 
 #include <atomic>
+#include <memory>
+#include <vector>
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
@@ -18,9 +20,11 @@ bool RegisterOnce(const char* probe, torch::Library::Kind kind, const std::funct
     return false;
   }
   // Never destroyed: deregistering at exit while server threads still run
-  // would pull ops from under them.
-  auto* library = new torch::Library(kind, "featx", {}, file, line);
-  define(*library);
+  // would pull ops from under them. Kept where a global reaches them, so
+  // LeakSanitizer knows they are meant to live.
+  static auto* libraries = new std::vector<std::unique_ptr<torch::Library>>();
+  libraries->emplace_back(new torch::Library(kind, "featx", {}, file, line));
+  define(*libraries->back());
   return true;
 }
 
