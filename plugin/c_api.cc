@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"
+#include "ops/register_once.h"
 #include "plugin/featx.h"
 #include "plugin/flags.h"
 #include "plugin/log.h"
@@ -29,6 +30,16 @@ int Report(const absl::Status& status, char* error, size_t error_size) {
   return static_cast<int>(status.code());
 }
 
+// A second copy of libfeatx.so in the process registered no ops: the models
+// it rewrote would tap into the first copy's captures, and its own would stay
+// empty. Its entry points say so instead.
+absl::Status ThisCopyServes() {
+  if (featx::ThisCopyServesTheOps()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "another copy of libfeatx.so, loaded earlier into this process from another path, serves featx's ops; "
+      "this copy's entry points would capture nothing: use the first copy's (load the plugin from one path)");
+}
+
 // Anything thrown becomes a status: nothing unwinds into a C host.
 template <typename Fn>
 int Guarded(char* error, size_t error_size, Fn&& fn) {
@@ -42,6 +53,7 @@ extern "C" {
 int featx_instrument(void* module, const char* flags, char* error, size_t error_size) {
   return Guarded(error, error_size, [&]() -> absl::Status {
     if (module == nullptr) return absl::InvalidArgumentError("featx_instrument: module is NULL");
+    FEATX_RETURN_IF_ERROR(ThisCopyServes());
     FEATX_ASSIGN_OR_RETURN(featx::Config config, featx::ConfigFromFlags(flags == nullptr ? "" : flags));
     // Check everything first, commit last: on any error the model is as it
     // was and no sink changed.
@@ -55,7 +67,8 @@ int featx_instrument(void* module, const char* flags, char* error, size_t error_
 }
 
 int featx_capture_begin(char* error, size_t error_size) {
-  return Guarded(error, error_size, [] {
+  return Guarded(error, error_size, []() -> absl::Status {
+    FEATX_RETURN_IF_ERROR(ThisCopyServes());
     featx::BeginCapture();
     return absl::OkStatus();
   });
@@ -63,6 +76,7 @@ int featx_capture_begin(char* error, size_t error_size) {
 
 int featx_capture_end(void* activations, char* error, size_t error_size) {
   return Guarded(error, error_size, [&]() -> absl::Status {
+    FEATX_RETURN_IF_ERROR(ThisCopyServes());
     FEATX_ASSIGN_OR_RETURN(featx::Activations taken, featx::EndCapture());
     if (activations != nullptr) *static_cast<featx::Activations*>(activations) = std::move(taken);
     return absl::OkStatus();

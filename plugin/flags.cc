@@ -14,6 +14,28 @@
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
 
+namespace featx::flags_registration {
+
+// Registers a featx flag with abseil unless a flag of its name is there
+// already. A host may load a second copy of libfeatx.so (another path) into
+// one process, and abseil ends the process on a flag defined twice; the
+// first copy's flags then serve the command line, and this copy's keep their
+// defaults (this copy serves nothing: ops/register_once.h).
+template <typename T>
+absl::flags_internal::FlagRegistrarEmpty RegisterUnlessDefined(absl::Flag<T>& flag, const char* file) {
+  if (absl::FindCommandLineFlag(absl::GetFlagReflectionHandle(flag).Name()) != nullptr) {
+    return absl::flags_internal::FlagRegistrar<T, false>(flag, nullptr);
+  }
+  return absl::flags_internal::FlagRegistrar<T, true>(flag, file);
+}
+
+}  // namespace featx::flags_registration
+
+// ABSL_FLAG registers unconditionally; featx's flags go through the check above.
+#undef ABSL_FLAG_IMPL_REGISTRAR
+#define ABSL_FLAG_IMPL_REGISTRAR(T, flag) \
+  ::featx::flags_registration::RegisterUnlessDefined<T>(ABSL_FLAG_IMPL_FLAG_PTR(flag), __FILE__)
+
 ABSL_FLAG(std::vector<std::string>, featx_return_nodes, {},
           "Nodes the model emits, comma-separated: node names or prefixes (`layer1` is the last node under "
           "layer1), each optionally `spec:output_name`. Names as torchvision's get_graph_node_names.");

@@ -12,6 +12,7 @@ Arguments: featx_host, libfeatx.so, the featx command line, the models directory
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -223,6 +224,23 @@ class HostTest(unittest.TestCase):
                      preexec_fn=small_stack)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         self.assertEqual(len([line for line in result.stdout.splitlines() if "captured deep [" in line]), 2)
+
+    def test_a_second_copy_of_the_plugin_refuses_and_the_host_serves(self):
+        # A host that loads libfeatx.so from two paths (here: preloaded, then
+        # --plugin from another directory). The second copy registers no ops
+        # and no flags, and its entry points refuse with a message.
+        other = os.path.join(self.tmp.name, "second", "libfeatx.so")
+        os.makedirs(os.path.dirname(other), exist_ok=True)
+        shutil.copyfile(PLUGIN, other)
+        result = run([HOST, "--model=" + path("resnet18.pt"), "--plugin=" + other,
+                      "--input=" + path("resnet18.input.pt"), "--requests=2", "--featx_return_nodes=fc"],
+                     env_extra={"LD_PRELOAD": os.path.abspath(PLUGIN)})
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("another copy of libfeatx.so, loaded earlier into this process", result.stderr)
+        self.assertIn("serving the model unchanged", result.stderr)
+        self.assertIn("served 2 requests", result.stderr)
+        for crash in ("Something is wrong with flag", "terminate called", "Segmentation"):
+            self.assertNotIn(crash, result.stderr)
 
     def test_an_input_that_is_not_a_tensor_or_not_there_is_named(self):
         state = os.path.join(self.tmp.name, "state_dict.pt")

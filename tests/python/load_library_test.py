@@ -4,7 +4,11 @@ ops from eager Python and from TorchScript.
 Run with Debian's /usr/bin/python3 (it has torch) by run_python_test.sh; the
 first argument is the path of libfeatx.so.
 """
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import unittest
 
@@ -20,12 +24,30 @@ def _tapped_mlp(x: torch.Tensor) -> torch.Tensor:
 
 
 tapped_mlp = None
+LIBRARY = None  # the path of libfeatx.so, from the command line
 
 
 def setUpModule():
     # TorchScript resolves torch.ops.featx only once the library is loaded.
     global tapped_mlp
     tapped_mlp = torch.jit.script(_tapped_mlp)
+
+
+class SecondCopyTest(unittest.TestCase):
+    def test_loading_a_second_copy_from_another_path_keeps_the_process(self):
+        # Its own process: abseil used to end it ("Something is wrong with flag").
+        with tempfile.TemporaryDirectory() as d:
+            other = os.path.join(d, "libfeatx.so")
+            shutil.copyfile(LIBRARY, other)
+            script = (
+                "import torch\n"
+                f"torch.ops.load_library({LIBRARY!r})\n"
+                f"torch.ops.load_library({other!r})\n"
+                "print(torch.ops.featx.list_passes()[0], torch.ops.featx.tap(torch.ones(2), 't').sum().item())\n"
+            )
+            result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertEqual(result.stdout.split(), ["featx.inline_non_leaf", "2.0"])
 
 
 class LoadLibraryTest(unittest.TestCase):
@@ -84,5 +106,6 @@ class LoadLibraryTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    torch.ops.load_library(sys.argv.pop(1))
+    LIBRARY = os.path.abspath(sys.argv.pop(1))
+    torch.ops.load_library(LIBRARY)
     bazel_unittest.main()
