@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const torch::jit::Module* original = new torch::jit::Module(MakeModel());
   static const at::Tensor* input = new at::Tensor(torch::randn({1, 3, 4, 4}));
   torch::NoGradGuard no_grad;
-  const at::Tensor plain = const_cast<torch::jit::Module*>(original)->forward({*input}).toTensor();
+  static const at::Tensor* plain =
+      new at::Tensor(const_cast<torch::jit::Module*>(original)->forward({*input}).toTensor());
 
   torch::jit::Module model = *original;
   char error[512];
@@ -56,12 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (rc != 0) {
     // Nothing changed: the same object, the same answer.
     if (model._ivalue() != original->_ivalue()) std::abort();
-    if (!torch::equal(model.forward({*input}).toTensor(), plain)) std::abort();
+    if (!torch::equal(model.forward({*input}).toTensor(), *plain)) std::abort();
     return 0;
   }
   try {
     const c10::IValue out = model.forward({*input});
-    if (out.isTensor() && !torch::allclose(out.toTensor(), plain)) std::abort();  // tap mode changes nothing
+    if (out.isTensor() && !torch::allclose(out.toTensor(), *plain)) std::abort();  // tap mode changes nothing
   } catch (const std::exception&) {
     std::abort();  // rewritten without an error, then fails to run
   }

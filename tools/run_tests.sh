@@ -38,13 +38,23 @@ logs=("$snapshots")
 trap 'rm -rf "${logs[@]}"' EXIT
 runs=()
 worst=0
-for choice in "${choices[@]}"; do
+
+# Runs a command with its output teed into a new log; sets `log` and `rc`.
+run_logged() {
+  local title="$1"
+  shift
   log=$(mktemp)
   logs+=("$log")
-  echo "=== featx tests against FEATX_LIBTORCH=$choice" | tee "$log"
-  FEATX_LIBTORCH="$choice" tools/bazel.sh test //... --keep_going "$@" 2>&1 | tee -a "$log"
+  echo "=== $title" | tee "$log"
+  "$@" 2>&1 | tee -a "$log"
   rc=${PIPESTATUS[0]}
   ((rc > worst)) && worst=$rc
+  return 0
+}
+
+for choice in "${choices[@]}"; do
+  run_logged "featx tests against FEATX_LIBTORCH=$choice" \
+    env FEATX_LIBTORCH="$choice" tools/bazel.sh test //... --keep_going "$@"
   info="$(FEATX_LIBTORCH="$choice" tools/bazel.sh info output_base 2>/dev/null)/external/libtorch/info.txt"
   label="FEATX_LIBTORCH=$choice: $(cut -d';' -f1 "$info" 2>/dev/null || echo "libtorch not found")"
   runs+=(--run "$label" "$log" "$(snapshot_testlogs "$choice")" "$rc")
@@ -52,23 +62,14 @@ done
 
 if [[ "${FEATX_SANITIZERS:-0}" == 1 ]]; then
   for config in asan tsan; do
-    log=$(mktemp)
-    logs+=("$log")
-    echo "=== featx host tests under --config=$config (FEATX_LIBTORCH=${choices[0]})" | tee "$log"
-    FEATX_LIBTORCH="${choices[0]}" tools/sanitizers/run.sh "$config" "$@" 2>&1 | tee -a "$log"
-    rc=${PIPESTATUS[0]}
-    ((rc > worst)) && worst=$rc
+    run_logged "featx host tests under --config=$config (FEATX_LIBTORCH=${choices[0]})" \
+      env FEATX_LIBTORCH="${choices[0]}" tools/sanitizers/run.sh "$config" "$@"
     runs+=(--run "FEATX_LIBTORCH=${choices[0]} under $config" "$log" "$(snapshot_testlogs "${choices[0]}")" "$rc")
   done
 fi
 
 if [[ "${FEATX_FUZZ:-0}" == 1 ]]; then
-  log=$(mktemp)
-  logs+=("$log")
-  echo "=== featx fuzzers (tools/fuzz.sh)" | tee "$log"
-  tools/fuzz.sh 2>&1 | tee -a "$log"
-  rc=${PIPESTATUS[0]}
-  ((rc > worst)) && worst=$rc
+  run_logged "featx fuzzers (tools/fuzz.sh)" tools/fuzz.sh
   runs+=(--run "fuzzers, ASan+UBSan" "$log" "" "$rc")
 fi
 

@@ -59,8 +59,8 @@ TEST(Flags, TheStringOverridesFeatxFlagsWhichOverridesTheProcess) {
   absl::StatusOr<Config> config = ConfigFromFlags("--featx_return_nodes=fc");
   unsetenv("FEATX_FLAGS");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->extractor.mode, Mode::kDict);                  // from FEATX_FLAGS
-  EXPECT_THAT(config->extractor.return_nodes, ElementsAre("fc"));  // the string wins
+  EXPECT_EQ(config->extractor.mode, Mode::kDict);                   // from FEATX_FLAGS
+  EXPECT_THAT(config->extractor.return_nodes, ElementsAre("fc"));   // the string wins
   EXPECT_EQ(ConfigFromProcessFlags()->extractor.mode, Mode::kTap);  // the process default, untouched
 }
 
