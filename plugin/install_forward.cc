@@ -62,7 +62,12 @@ absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_p
     graph->inputs()[0]->setType(extractor.type());
     std::unordered_map<const jit::Function*, jit::Function*> copies;
     CopyCalledFunctions(graph->block(), *cu, &copies);
-    extractor.type()->addMethod(cu->create_function(c10::QualifiedName(*extractor.type()->name(), "forward"), graph));
+    jit::Function* forward = cu->create_function(c10::QualifiedName(*extractor.type()->name(), "forward"), graph);
+    extractor.type()->addMethod(forward);
+    // libtorch builds a function's schema lazily on first call, unguarded:
+    // a server's threads calling the new model at once race on it (TSan,
+    // tests/host/hot_swap_test). Build it here, before anyone can call.
+    forward->getSchema();
     return extractor;
   });
 }
