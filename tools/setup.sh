@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what featx builds and tests with, when missing: Debian's packages
 # always, and for FEATX_LIBTORCH=pip a virtual environment .venv/ holding the
-# PyPI torch and torchvision pinned in tools/requirements-torch2.txt.
+# PyPI torch and torchvision pinned in tools/requirements-torch2.txt, and the
+# serving runtimes of tools/requirements-hosts.txt (TorchServe, Ray) with the
+# JDK TorchServe's frontend runs on.
 # FEATX_LIBTORCH may list several choices (debian,pip), as tools/run_tests.sh
 # takes them. Idempotent: with everything present it only asks dpkg and reads
 # a stamp, and returns in seconds.
@@ -26,6 +28,11 @@ PACKAGES=(
   nlohmann-json3-dev  # JSON: names output, manifests, reference answers
   graphviz            # `dot`, which tests use to render `featx names --format=dot`
 )
+
+# TorchServe's frontend (tests/hosts, with FEATX_LIBTORCH=pip).
+if [[ ",${FEATX_LIBTORCH:-debian}," == *,pip,* ]]; then
+  PACKAGES+=(openjdk-17-jre-headless)
+fi
 
 # The hunting runs (tools/run_tests.sh with FEATX_SANITIZERS=1 or
 # FEATX_FUZZ=1): clang for ASan+UBSan and libFuzzer; gcc's TSan runtime.
@@ -72,11 +79,25 @@ install_venv() {
   cp "$requirements" "$stamp"
 }
 
+# The serving runtimes, beside torch in the same environment: they import the
+# torch they serve with. Their own stamp, so changing them never reinstalls
+# torch.
+install_hosts() {
+  local venv="${FEATX_VENV:-$root/.venv}"
+  local requirements="$root/tools/requirements-hosts.txt"
+  local stamp="$venv/featx-hosts-requirements.txt"
+  cmp -s "$requirements" "$stamp" && return 0
+  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
+  "$venv/bin/pip" install --quiet --progress-bar off -r "$requirements" >&2
+  "$venv/bin/python" -c 'import ts, ray, pyarrow; print("featx setup: torchserve", ts.__version__, "ray", ray.__version__, "pyarrow", pyarrow.__version__)' >&2
+  cp "$requirements" "$stamp"
+}
+
 install_debian_packages
 IFS=',' read -r -a choices <<<"${FEATX_LIBTORCH:-debian}"
 for choice in "${choices[@]}"; do
   case "$choice" in
-    pip) install_venv ;;
+    pip) install_venv && install_hosts ;;
     debian | "") ;;
     *) [[ -d "$choice" ]] || { echo "featx setup: FEATX_LIBTORCH=$choice is not debian, pip or a directory" >&2; exit 1; } ;;
   esac
