@@ -25,13 +25,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def port_is_free(port):
-    with socket.socket() as s:
+def listening(port):
+    """True while some process listens on TCP `port` (any address). Closed
+    connections in TIME_WAIT do not count: nothing serves on them."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            s.bind(("127.0.0.1", port))
-            return True
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
         except OSError:
-            return False
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                return True
+    return False
 
 
 def http(method, url, body=None, timeout=120, content_type="application/octet-stream"):

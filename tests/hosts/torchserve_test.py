@@ -29,7 +29,7 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from ts.torch_handler.image_classifier import ImageClassifier
 
 import bazel_unittest
-from servers import TorchServe, archive, port_is_free, wait_until
+from servers import TorchServe, archive, listening, wait_until
 
 PLUGIN = HOSTS = BRANCHY = None
 NODES = "layer1.0.conv1,layer4,fc:logits"
@@ -96,7 +96,7 @@ class TorchServeTest(unittest.TestCase):
         left = cls.server.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
         assert not left, f"TorchServe left processes behind: {left}"
-        assert all(port_is_free(p) for p in ports), f"TorchServe left a port in use: {ports}"
+        assert not any(listening(p) for p in ports), f"TorchServe left a port listening: {ports}"
 
     def assertRegistered(self, name):
         status, answer = self.registered[name]
