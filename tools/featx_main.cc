@@ -3,6 +3,7 @@
 //   featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
 //   featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
 //   featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
+//                 [--triton_config=config.pbtxt --input=X.pt]
 //   featx demo
 //   featx passes
 //
@@ -38,6 +39,7 @@ commands:
   rewrite   rewrite a model to emit chosen activations, and save it
             --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt
             [--manifest=R.json] [--featx_passes=p1,p2,...]
+            [--triton_config=config.pbtxt --input=X.pt]   (tuple mode)
             dict: forward returns {name: Tensor}; tuple: the model's outputs,
             then the chosen nodes (Triton); tap: output unchanged, featx::tap
             records the nodes (needs libfeatx.so at run time)

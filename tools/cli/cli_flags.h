@@ -17,3 +17,4 @@ ABSL_DECLARE_FLAG(std::vector<std::string>, eval_return_nodes);
 ABSL_DECLARE_FLAG(std::string, mode);
 ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(std::string, manifest);
+ABSL_DECLARE_FLAG(std::string, triton_config);

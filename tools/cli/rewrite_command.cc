@@ -1,8 +1,9 @@
 // featx rewrite: rewrite a saved model offline and save it, with a manifest
 // of what it emits.
 #include <cstdio>
-#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
@@ -14,6 +15,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/model_io.h"
 #include "tools/cli/rewrite_options.h"
+#include "tools/cli/triton_config.h"
 
 namespace featx::cli {
 
@@ -21,22 +23,40 @@ absl::Status RunRewrite() {
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output.empty()) return absl::InvalidArgumentError("give --output=R.pt, where the rewritten model is saved");
   FEATX_ASSIGN_OR_RETURN(ExtractorOptions options, ExtractorOptionsFromFlags());
+  const std::string triton_path = absl::GetFlag(FLAGS_triton_config);
+  if (!triton_path.empty() && options.mode != Mode::kTuple) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--triton_config needs --mode=tuple, not --mode=", ModeName(options.mode),
+                     ": Triton's PyTorch backend takes a tuple of tensors, not a dict"));
+  }
+  if (!triton_path.empty() && absl::GetFlag(FLAGS_input).empty()) {
+    return absl::InvalidArgumentError(
+        "--triton_config needs --input=X.pt (a tensor saved with torch.save): the output dims come from a run");
+  }
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
   OutputManifest manifest;
   FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, options, &manifest));
   FEATX_ASSIGN_OR_RETURN(const std::string json, TorchCall([&] { return ManifestJson(manifest); }));
-  // Both files whole or neither: an error before the commits leaves any
-  // earlier output as it was.
+  std::string triton;
+  if (!triton_path.empty()) {
+    FEATX_ASSIGN_OR_RETURN(const at::Tensor input, LoadTensor(absl::GetFlag(FLAGS_input)));
+    FEATX_ASSIGN_OR_RETURN(triton, TritonConfig(module, manifest, input));
+  }
+  // All files whole or none: an error before the commits leaves any earlier
+  // output as it was.
   FEATX_ASSIGN_OR_RETURN(PendingFile model_file, PendingFile::Create(output));
-  const std::string manifest_path = absl::GetFlag(FLAGS_manifest);
-  std::optional<PendingFile> manifest_file;
-  if (!manifest_path.empty()) {
-    FEATX_ASSIGN_OR_RETURN(manifest_file, PendingFile::Create(manifest_path));
-    FEATX_RETURN_IF_ERROR(manifest_file->Write(json + "\n"));
+  std::vector<PendingFile> side_files;
+  for (const auto& [path, text] : {std::pair<std::string, std::string>(absl::GetFlag(FLAGS_manifest), json + "\n"),
+                                   std::pair<std::string, std::string>(triton_path, triton)}) {
+    if (path.empty()) continue;
+    FEATX_ASSIGN_OR_RETURN(PendingFile file, PendingFile::Create(path));
+    FEATX_RETURN_IF_ERROR(file.Write(text));
+    side_files.push_back(std::move(file));
   }
   FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(model_file.path()); }));
   FEATX_RETURN_IF_ERROR(model_file.Commit());
-  if (manifest_file) FEATX_RETURN_IF_ERROR(manifest_file->Commit());
+  for (PendingFile& file : side_files) FEATX_RETURN_IF_ERROR(file.Commit());
+  if (!triton_path.empty()) std::printf("wrote %s (Triton config)\n", triton_path.c_str());
   std::printf("%s\nwrote %s (%s mode)%s\n", json.c_str(), output.c_str(), std::string(ModeName(manifest.mode)).c_str(),
               manifest.mode == Mode::kTap ? "; it needs libfeatx.so loaded to run" : "");
   return absl::OkStatus();
