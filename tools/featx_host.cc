@@ -9,7 +9,10 @@
 // c10::WarningHandler (featx's warnings arrive prefixed `[featx_host]`),
 // loads the model, rewrites it in place through featx_instrument, then
 // serves N requests on T threads, each in its own capture, request i on
-// input * (1 + i / N), printing each request's output and captured tags.
+// input * (1 + i / N), printing each request's output (a tuple's by Triton's
+// names, OUTPUT__i) and captured tags. Like Triton's PyTorch backend it serves
+// under c10::InferenceMode, and takes featx's ops by LD_PRELOAD as well as
+// by --plugin.
 // A request that throws is reported and the others are served. Exit status:
 // 0 all served; 1 some requests failed; 2 featx_instrument refused (the
 // model was served unchanged). It runs on a 1 GiB reserved stack, so deeply
@@ -55,6 +58,9 @@ ABSL_FLAG(bool, capture, true,
           "Open a capture around each request; false leaves the activations to the model's sink "
           "(--featx_spool_dir, --featx_log_activations), as a host that knows nothing of featx.");
 ABSL_FLAG(bool, quiet, false, "Print only the time spent serving, not each request.");
+ABSL_FLAG(bool, inference_mode, true,
+          "Serve under c10::InferenceMode, as Triton's PyTorch backend does by default (its INFERENCE_MODE "
+          "parameter); false serves under torch::NoGradGuard only.");
 
 namespace {
 
@@ -85,6 +91,20 @@ std::string PluginPath(int argc, char** argv) {
   return "";
 }
 
+// A request's answer: a tensor's shape and sum; a tuple's tensors by Triton's
+// names (OUTPUT__i), as a tuple-mode model answers Triton.
+std::string Describe(const c10::IValue& out) {
+  auto tensor = [](const at::Tensor& t) { return absl::StrFormat("%s sum=%.6g", Shape(t), t.sum().item<double>()); };
+  if (out.isTensor()) return tensor(out.toTensor());
+  if (!out.isTuple()) return out.tagKind();
+  std::vector<std::string> parts;
+  for (const c10::IValue& element : out.toTupleRef().elements()) {
+    parts.push_back(absl::StrCat("OUTPUT__", parts.size(), " ",
+                                 element.isTensor() ? tensor(element.toTensor()) : element.tagKind()));
+  }
+  return absl::StrCat("(", absl::StrJoin(parts, "; "), ")");
+}
+
 template <typename Fn>
 Fn Symbol(void* lib, const char* name) {
   return reinterpret_cast<Fn>(dlsym(lib, name));
@@ -92,12 +112,15 @@ Fn Symbol(void* lib, const char* name) {
 
 int Serve(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]");
+      "featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]\n"
+      "featx_host --model=R.pt --input=X.pt --rewrite=false [--capture=false]   (R.pt rewritten offline; "
+      "LD_PRELOAD=libfeatx.so for tap mode, as Triton takes custom ops)");
   const std::string plugin_path = PluginPath(argc, argv);
-  void* plugin = plugin_path.empty() ? nullptr : dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!plugin_path.empty() && plugin == nullptr) return Fail(absl::StrCat("cannot load the plugin: ", dlerror()));
+  // Without --plugin, featx's entry points are looked up in the process as
+  // started: a Triton-style host gets custom ops by LD_PRELOAD.
+  void* plugin = plugin_path.empty() ? dlopen(nullptr, RTLD_NOW) : dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (plugin == nullptr) return Fail(absl::StrCat("cannot load the plugin: ", dlerror()));
   absl::ParseCommandLine(argc, argv);
-  if (plugin == nullptr) return Fail("give --plugin=path/to/libfeatx.so");
 
   HostWarningHandler warnings;
   featx::compat::SetWarningHandler(&warnings);
@@ -105,8 +128,12 @@ int Serve(int argc, char** argv) {
   auto instrument = Symbol<featx_instrument_fn>(plugin, "featx_instrument");
   auto capture_begin = Symbol<featx_capture_begin_fn>(plugin, "featx_capture_begin");
   auto capture_end = Symbol<featx_capture_end_fn>(plugin, "featx_capture_end");
-  if (instrument == nullptr || capture_begin == nullptr || capture_end == nullptr) {
-    return Fail("the plugin lacks featx's C entry points");
+  const bool needs_featx = absl::GetFlag(FLAGS_rewrite) || absl::GetFlag(FLAGS_capture);
+  if (needs_featx && (instrument == nullptr || capture_begin == nullptr || capture_end == nullptr)) {
+    return Fail(plugin_path.empty()
+                    ? "give --plugin=path/to/libfeatx.so, or LD_PRELOAD it (or serve with --rewrite=false "
+                      "--capture=false)"
+                    : "the plugin lacks featx's C entry points");
   }
 
   torch::jit::Module model;
@@ -154,6 +181,7 @@ int Serve(int argc, char** argv) {
     pool.emplace_back([&, t] {
       featx::compat::WarningHandlerGuard guard(&warnings);
       torch::NoGradGuard no_grad;
+      c10::InferenceMode inference(absl::GetFlag(FLAGS_inference_mode));
       for (int i = t; i < requests; i += threads) {
         const at::Tensor x = input * (1.0 + static_cast<double>(i) / requests);
         char err[1024];
@@ -183,9 +211,7 @@ int Serve(int argc, char** argv) {
           tags.push_back(
               absl::StrFormat("%s %s sum=%.6g", item.key(), Shape(item.value()), item.value().sum().item<double>()));
         }
-        const std::string output =
-            out.isTensor() ? absl::StrFormat("%s sum=%.6g", Shape(out.toTensor()), out.toTensor().sum().item<double>())
-                           : out.tagKind();
+        const std::string output = Describe(out);
         std::lock_guard<std::mutex> lock(print_mutex);
         std::printf("request %d: output %s; captured %s\n", i, output.c_str(), absl::StrJoin(tags, "; ").c_str());
       }

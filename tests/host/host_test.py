@@ -257,6 +257,37 @@ class HostTest(unittest.TestCase):
             self.assertIn(said, result.stderr)
             self.assertNotIn("INTERNAL ASSERT", result.stderr)
 
+    # Triton's PyTorch backend: a model rewritten offline, tuple outputs read
+    # by position, InferenceMode, custom ops by LD_PRELOAD, no featx calls.
+    def rewritten(self, mode):
+        out = os.path.join(self.tmp.name, f"resnet18_{mode}_offline.pt")
+        made = run([FEATX, "rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=" + NODES,
+                    "--mode=" + mode, "--output=" + out])
+        self.assertEqual(made.returncode, 0, made.stderr)
+        return out
+
+    def test_triton_style_host_serves_a_tuple_model_without_featx(self):
+        result = run([HOST, "--model=" + self.rewritten("tuple"), "--input=" + path("resnet18.input.pt"),
+                      "--rewrite=false", "--capture=false", "--requests=1"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        sums = dict(re.findall(r"(OUTPUT__\d+) \[[^\]]*\] sum=(\S+?)[;)]", result.stdout))
+        self.assertEqual(sorted(sums), ["OUTPUT__0", "OUTPUT__1", "OUTPUT__2", "OUTPUT__3"], result.stdout)
+        for name, node in (("OUTPUT__0", "fc"), ("OUTPUT__1", "x"), ("OUTPUT__2", "layer1.0.bn1"),
+                           ("OUTPUT__3", "fc")):
+            want = self.values[node].sum().item()
+            self.assertAlmostEqual(float(sums[name]), want, delta=1e-4 * max(1.0, abs(want)), msg=name)
+
+    def test_triton_style_host_takes_the_tap_op_by_ld_preload(self):
+        model = self.rewritten("tap")
+        args = [HOST, "--model=" + model, "--input=" + path("resnet18.input.pt"), "--rewrite=false", "--requests=1"]
+        result = run(args, env_extra={"LD_PRELOAD": os.path.abspath(PLUGIN)})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTorchvisionSums(result.stdout.splitlines()[0])
+        # Without it, the host says how to give it featx.
+        result = run(args)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("give --plugin=path/to/libfeatx.so, or LD_PRELOAD it", result.stderr)
+
     # rewrite_file saved the model and then failed on the spool directory.
     def test_python_rewrite_file_with_a_bad_spool_writes_nothing(self):
         out = os.path.join(self.tmp.name, "never.pt")
