@@ -152,7 +152,8 @@ class TorchServe:
     def predict(self, model, body):
         status, answer = http("POST", self.url("inference", f"predictions/{model}"), body)
         if status != 200:
-            raise AssertionError(f"predictions/{model}: HTTP {status}: {answer[:500]!r}")
+            raise AssertionError(f"predictions/{model}: HTTP {status}: {answer[:500]!r}; the model log ends:\n"
+                                 f"{self.model_log()[-3000:]}")
         return json.loads(answer)
 
     def model_log(self):

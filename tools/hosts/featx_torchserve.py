@@ -17,6 +17,11 @@ then enabled by configuration only, the model's own model-config.yaml
       return_activations: false                 # true: each answer becomes
                                                 #  {"output": ..., "featx": {name: values}}
 
+The model's flags apply over FEATX_FLAGS, as everywhere in featx (later
+wins). Answers carrying activations are JSON: keep them under TorchServe's
+max_response_size (config.properties, 6.5 MB by default; a 64x112x112 map is
+16 MB), or the frontend drops the connection and reports "Worker died.".
+
 or the worker's environment (FEATX_FLAGS, FEATX_PLUGIN) when the model config
 has no `featx` section. With neither, the handler is the stock one.
 
