@@ -12,7 +12,7 @@ Archive it with --extra-files featx_torchserve.py,featx_serving.py. featx is
 then enabled by configuration only, the model's own model-config.yaml
 
     featx:
-      plugin: /opt/featx/libfeatx.so            # or $FEATX_PLUGIN, or LD_PRELOAD
+      plugin: /opt/featx/libfeatx.so            # or $FEATX_PLUGIN in the environment
       flags: --featx_mode=tap --featx_return_nodes=layer4,fc:logits --featx_spool_dir=/var/featx
       return_activations: false                 # true: each answer becomes
                                                 #  {"output": ..., "featx": {name: values}}
