@@ -1,6 +1,9 @@
 #include "plugin/install_forward.h"
 
+#include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/api/function_impl.h>
@@ -38,6 +41,22 @@ void CopyCalledFunctions(jit::Block* block, jit::CompilationUnit& cu,
   }
 }
 
+// forward's schema as callers know it: the model's argument names, default
+// values and keyword use; only self's type and what it returns are new. A
+// graph-made function would get a schema without defaults, and
+// `model(x)` of `forward(self, x, scale: float = 2.0)` would fail.
+std::optional<c10::FunctionSchema> CallersSchema(const jit::Module& module, const c10::ClassTypePtr& self,
+                                                 const jit::Graph& graph) {
+  const auto original = module.find_method("forward");  // c10::optional in 1.13
+  if (!original || graph.outputs().size() != 1) return std::nullopt;
+  const c10::FunctionSchema& schema = original->function().getSchema();
+  if (schema.arguments().size() != graph.inputs().size() || schema.is_vararg()) return std::nullopt;
+  std::vector<c10::Argument> arguments = schema.arguments();
+  arguments[0] = arguments[0].cloneWithType(self);
+  return schema.cloneWithArguments(std::move(arguments))
+      .cloneWithReturns({c10::Argument("", graph.outputs()[0]->type())});
+}
+
 }  // namespace
 
 absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_ptr<jit::Graph> graph) {
@@ -63,6 +82,9 @@ absl::StatusOr<jit::Module> WithForward(const jit::Module& module, std::shared_p
     std::unordered_map<const jit::Function*, jit::Function*> copies;
     CopyCalledFunctions(graph->block(), *cu, &copies);
     jit::Function* forward = cu->create_function(c10::QualifiedName(*extractor.type()->name(), "forward"), graph);
+    if (std::optional<c10::FunctionSchema> schema = CallersSchema(module, extractor.type(), *graph)) {
+      forward->setSchema(*std::move(schema));
+    }
     extractor.type()->addMethod(forward);
     // libtorch builds a function's schema lazily on first call, unguarded:
     // a server's threads calling the new model at once race on it (TSan,

@@ -17,6 +17,8 @@ namespace featx {
 // whose submodules, parameters, buffers and attributes are `module`'s own
 // (shared, not copied, as torchvision's create_feature_extractor shares
 // them). `graph`'s first input must be of `module`'s class; it is retyped.
+// The new forward keeps the old one's schema (argument names, default
+// values, keyword use) with the graph's return type.
 //
 // `module`, its class and its compilation unit are not changed: requests
 // running on it, Methods taken from it and copies sharing its class keep

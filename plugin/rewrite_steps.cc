@@ -98,7 +98,7 @@ absl::Status InlineNonLeafStep(Rewrite& rewrite) {
     }
     rewrite.input_names.erase(rewrite.input_names.begin());  // self
     rewrite.inlined = forward.graph()->copy();
-    InlineNonLeaf(rewrite.inlined, rewrite.leaves);
+    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module);
   });
 }
 

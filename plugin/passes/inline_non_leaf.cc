@@ -6,6 +6,7 @@
 // becomes layer1's code, whose own calls are visited in turn, down to
 //   %conv1 : __torch__.torch.nn.modules.conv.Conv2d = prim::GetAttr[name="conv1"](%_0)
 //   %y = prim::CallMethod[name="forward"](%conv1, %x)         # a leaf: kept
+#include <optional>
 #include <string>
 
 #include <torch/csrc/jit/api/function_impl.h>
@@ -15,6 +16,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
 
@@ -55,7 +58,8 @@ void MarkModulePath(jit::Node* begin, jit::Node* end, const jit::ScopePtr& scope
 
 class NonLeafInliner {
  public:
-  NonLeafInliner(jit::Graph& graph, const LeafModules& leaves) : self_(graph.inputs().at(0)), leaves_(leaves) {}
+  NonLeafInliner(jit::Graph& graph, const LeafModules& leaves, const jit::Module* root)
+      : self_(graph.inputs().at(0)), leaves_(leaves), root_(root) {}
 
   void Run(jit::Block* block) {
     for (auto it = block->nodes().begin(); it != block->nodes().end();) {
@@ -93,6 +97,9 @@ class NonLeafInliner {
   jit::GraphFunction* InlinableCallee(jit::Node* call, std::string* callee_path) {
     if (call->kind() == c10::prim::CallMethod) {
       jit::Value* module = call->input(0);
+      // An interface-typed submodule (torch.jit.interface) is called through
+      // the interface; FX sees the module object there, so featx does too.
+      if (module->type()->kind() == c10::TypeKind::InterfaceType && !ResolveInterface(module)) return nullptr;
       // The root module's own methods are always traced through, as FX
       // traces the root whatever its class.
       if (module != self_ && IsLeaf(module->type()->expect<c10::ClassType>().get())) return nullptr;
@@ -104,6 +111,22 @@ class NonLeafInliner {
       return nullptr;
     }
     return jit::tryToGraphFunction(call);
+  }
+
+  // Retypes an interface-typed module value to the class of the object the
+  // model holds at its path; false when there is no model or no such path
+  // (then the call stays, as a leaf would).
+  bool ResolveInterface(jit::Value* module) {
+    const std::optional<std::string> path = ModuleValuePath(module);
+    if (root_ == nullptr || !path) return false;
+    c10::IValue object = root_->_ivalue();
+    for (absl::string_view name : absl::StrSplit(*path, '.', absl::SkipEmpty())) {
+      if (!object.isObject() || !object.toObjectRef().type()->hasAttribute(std::string(name))) return false;
+      object = object.toObjectRef().getAttr(std::string(name));
+    }
+    if (!object.isObject()) return false;
+    module->setType(object.toObjectRef().type());
+    return true;
   }
 
   // Module classes repeat (every Conv2d of a model): decide each once.
@@ -122,14 +145,15 @@ class NonLeafInliner {
 
   jit::Value* self_;
   const LeafModules& leaves_;
+  const jit::Module* root_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
   absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
 };
 
 }  // namespace
 
-void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves) {
-  NonLeafInliner(*graph, leaves).Run(graph->block());
+void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves, const jit::Module* root) {
+  NonLeafInliner(*graph, leaves, root).Run(graph->block());
   GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
 }
 

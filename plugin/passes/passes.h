@@ -27,8 +27,12 @@ namespace featx {
 // other than torch.nn.functional and torchvision.ops ones, recursively; calls
 // of leaf modules stay single prim::CallMethod nodes. Every inlined node
 // records the path of the module whose code it is (plugin/module_path.h).
-// `graph` must be a method graph whose first input is the module.
-void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves);
+// `graph` must be a method graph whose first input is the module. With
+// `root`, the module `graph` is a method of, calls through an interface-typed
+// submodule (torch.jit.interface) are resolved to the object `root` holds
+// there, as FX traces the object; without it they stay calls.
+void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
+                   const torch::jit::Module* root = nullptr);
 
 // Replaces reads of plain module attributes (bool, int, float, str, None, and
 // tuples, lists and optionals of them) with their values in `module`, as FX

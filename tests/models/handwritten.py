@@ -226,6 +226,52 @@ class StateAlias(nn.Module):
 
 
 # name -> (constructor, input shape). Every model takes one image-like tensor.
+@torch.jit.interface
+class BlockInterface(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pass
+
+
+class ConvBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.conv(x)) + 1
+
+
+class InterfaceBlock(nn.Module):
+    """A submodule typed by a torch.jit.interface, as deployed models swap
+    implementations: TorchScript calls it through the interface, FX traces
+    the object (block.conv, block.relu, block.add)."""
+
+    block: BlockInterface
+
+    def __init__(self):
+        super().__init__()
+        self.block = ConvBlock()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.block(x).mean([2, 3]))
+
+
+class ForwardDefaults(nn.Module):
+    """forward's extra arguments have default values; callers send only x, or
+    name the others (model(x, offset=1.0)). A rewrite must keep that."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x, scale: float = 2.0, offset: float = 0.5):
+        y = self.conv(x) * scale + offset
+        return self.head(y.mean([2, 3]))
+
+
 MODELS = {
     "golden": (Golden, (1, 3, 8, 8)),
     "called_twice": (CalledTwice, (1, 3, 16, 16)),
@@ -237,4 +283,6 @@ MODELS = {
     "tuple_output": (TupleOutput, (2, 3, 16, 16)),
     "view_leaf_written_in_place": (ViewLeafWrittenInPlace, (1, 3, 8, 8)),
     "state_alias": (StateAlias, (1, 3, 4, 4)),
+    "forward_defaults": (ForwardDefaults, (1, 3, 8, 8)),
+    "interface_block": (InterfaceBlock, (1, 3, 8, 8)),
 }
