@@ -29,6 +29,23 @@ absl::Status ForEachMode(const Rewrite& rewrite, Fn&& fn) {
   return absl::OkStatus();
 }
 
+// A parameter read FX lists as a tensor (`conv2.conv2_bias` of a conv it
+// traces through) is an Optional[Tensor] attribute in TorchScript. Reads of
+// one that holds None are constants by now (featx.fold_module_attributes),
+// so this one holds a tensor: emit it cast to one, which the model reads from
+// then on (so a tap on it is on the model's path).
+jit::Value* AsTensorIfParameter(const NamedNode& n) {
+  const auto optional = n.value->type()->cast<c10::OptionalType>();
+  if (n.node == nullptr || n.node->kind() != c10::prim::GetAttr || optional == nullptr ||
+      !optional->getElementType()->isSubtypeOf(*c10::TensorType::get())) {
+    return n.value;
+  }
+  jit::WithInsertPoint guard(n.node->next());
+  jit::Value* tensor = n.node->owningGraph()->insertUncheckedCast(n.value, optional->getElementType());
+  n.value->replaceAllUsesAfterNodeWith(tensor->node(), tensor);
+  return tensor;
+}
+
 // The chosen nodes' values, if the mode can emit each of them.
 absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const ModeRewrite& part, Mode mode) {
   std::vector<jit::Value*> values;
@@ -38,7 +55,8 @@ absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const ModeRewrite& part, M
       return absl::InvalidArgumentError(
           absl::StrCat("node '", n.name, "' has several outputs; choose a node that makes one tensor"));
     }
-    if (!IsTensor(n.value)) {
+    jit::Value* value = AsTensorIfParameter(n);
+    if (!IsTensor(value)) {
       return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' makes a ", n.value->type()->annotation_str(),
                                                      ", not a Tensor; only tensors can be extracted"));
     }
@@ -49,7 +67,7 @@ absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const ModeRewrite& part, M
           "), so it does not exist on every run and a tuple has a fixed set of slots; choose it in dict mode "
           "(its key is present when the branch runs) or tap mode"));
     }
-    values.push_back(n.value);
+    values.push_back(value);
   }
   return values;
 }

@@ -6,6 +6,9 @@
 //   %y = prim::If(%use_res) ...
 // in a block whose use_res_connect is False becomes
 //   %use_res : bool = prim::Constant[value=0]()
+// An Optional attribute that holds None (a conv's bias=False, read as
+// `self.bias` by a subclass FX traces through) becomes None as well: FX
+// makes no get_attr node for it, and featx then names none.
 // `training` is left to SpecializeTraining, which chooses its value, and an
 // attribute the graph itself sets (prim::SetAttr) is left alone.
 #include <optional>
@@ -67,7 +70,8 @@ void Collect(jit::Block* block, std::vector<jit::Node*>* reads, absl::flat_hash_
       if (owner) {
         if (n->kind() == c10::prim::SetAttr) {
           written->insert(absl::StrCat(*owner, "/", n->s(c10::attr::name)));
-        } else if (n->s(c10::attr::name) != "training" && IsPlainType(n->output()->type())) {
+        } else if (n->s(c10::attr::name) != "training" &&
+                   (IsPlainType(n->output()->type()) || n->output()->type()->kind() == c10::TypeKind::OptionalType)) {
           reads->push_back(n);
         }
       }
@@ -88,6 +92,8 @@ void FoldModuleAttributes(std::shared_ptr<jit::Graph>& graph, const jit::Module&
     if (written.contains(absl::StrCat(owner, "/", name))) continue;
     std::optional<jit::Module> holder = SubmoduleAt(module, owner);
     if (!holder || !holder->hasattr(name)) continue;
+    // Optional[Tensor] and the like: only None is a constant FX would see.
+    if (!IsPlainType(read->output()->type()) && !holder->attr(name).isNone()) continue;
     jit::WithInsertPoint guard(read);
     c10::optional<jit::Value*> constant = jit::tryInsertConstant(*graph, holder->attr(name));
     if (!constant) continue;

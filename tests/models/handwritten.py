@@ -258,6 +258,22 @@ class InterfaceBlock(nn.Module):
         return self.head(self.block(x).mean([2, 3]))
 
 
+class PlainConv(nn.Conv2d):
+    """Not a torch.nn class, so FX traces through its forward: it reads
+    self.weight and self.bias (get_attr nodes), and no node for a bias that
+    is None."""
+
+
+class NoneParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = PlainConv(3, 4, 3, padding=1, bias=False)
+        self.conv2 = PlainConv(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv2(self.conv(x))
+
+
 class ForwardDefaults(nn.Module):
     """forward's extra arguments have default values; callers send only x, or
     name the others (model(x, offset=1.0)). A rewrite must keep that."""
@@ -285,4 +301,5 @@ MODELS = {
     "state_alias": (StateAlias, (1, 3, 4, 4)),
     "forward_defaults": (ForwardDefaults, (1, 3, 8, 8)),
     "interface_block": (InterfaceBlock, (1, 3, 8, 8)),
+    "none_parameter": (NoneParameter, (1, 3, 8, 8)),
 }
