@@ -46,6 +46,23 @@ jit::Value* AsTensorIfParameter(const NamedNode& n) {
   return tensor;
 }
 
+// torch.jit.trace records a module that returns a tensor it was given
+// (nn.Identity, torchvision's StochasticDepth in eval) as a call with no
+// value, and callers read the tensor from where it was made. The message
+// names the likeliest maker: the last tensor named before the call.
+std::string TracedAwayValue(const ModeRewrite& part, const NamedNode& n) {
+  std::string maker;
+  for (const NamedNode& earlier : part.named.nodes) {
+    if (&earlier == &n) break;
+    if (earlier.value != nullptr && IsTensor(earlier.value)) maker = earlier.name;
+  }
+  return absl::StrCat("node '", n.name, "' holds no value: the model was made by torch.jit.trace, which records a ",
+                      "module that returns a tensor it was given (nn.Identity, StochasticDepth in eval) as a call ",
+                      "without its value; the tensor is an earlier node's",
+                      maker.empty() ? "" : absl::StrCat(", most likely '", maker, "' (the last one made before it)"),
+                      ": choose that node, or script the model (torch.jit.script) to keep '", n.name, "'");
+}
+
 // The chosen nodes' values, if the mode can emit each of them.
 absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const ModeRewrite& part, Mode mode) {
   std::vector<jit::Value*> values;
@@ -56,6 +73,11 @@ absl::StatusOr<std::vector<jit::Value*>> ChosenValues(const ModeRewrite& part, M
           absl::StrCat("node '", n.name, "' has several outputs; choose a node that makes one tensor"));
     }
     jit::Value* value = AsTensorIfParameter(n);
+    // A traced call without a value passes only the module.
+    if (n.node != nullptr && n.node->kind() == c10::prim::CallMethod && n.node->inputs().size() == 1 &&
+        value->type() == c10::NoneType::get()) {
+      return absl::InvalidArgumentError(TracedAwayValue(part, n));
+    }
     if (!IsTensor(value)) {
       return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' makes a ", n.value->type()->annotation_str(),
                                                      ", not a Tensor; only tensors can be extracted"));

@@ -5,6 +5,7 @@ from typing import Tuple
 
 import torch
 import torch.nn.functional as F
+import torchvision
 from torch import nn
 
 
@@ -274,6 +275,24 @@ class NoneParameter(nn.Module):
         return self.conv2(self.conv(x))
 
 
+class TracedPassThrough(nn.Module):
+    """Saved by torch.jit.trace (the way most models reach Triton): leaves
+    that return the tensor they were given (nn.Identity; StochasticDepth in
+    eval) become calls without a value in the trace."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.ident = nn.Identity()
+        self.relu = nn.ReLU()
+        self.depth = torchvision.ops.StochasticDepth(0.2, "row")
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.relu(self.ident(self.conv(x)))
+        return self.fc(self.depth(y).mean([2, 3]))
+
+
 class ForwardDefaults(nn.Module):
     """forward's extra arguments have default values; callers send only x, or
     name the others (model(x, offset=1.0)). A rewrite must keep that."""
@@ -302,4 +321,8 @@ MODELS = {
     "forward_defaults": (ForwardDefaults, (1, 3, 8, 8)),
     "interface_block": (InterfaceBlock, (1, 3, 8, 8)),
     "none_parameter": (NoneParameter, (1, 3, 8, 8)),
+    "traced_pass_through": (TracedPassThrough, (1, 3, 8, 8)),
 }
+
+# Saved with torch.jit.trace on the example input instead of torch.jit.script.
+TRACED = {"traced_pass_through"}

@@ -129,7 +129,8 @@ def main():
     example = torch.randn(*shape)
     out = os.path.join(args.out_dir, args.model)
 
-    torch.jit.script(model).save(out + ".pt")
+    saved = torch.jit.trace(model, example) if args.model in handwritten.TRACED else torch.jit.script(model)
+    saved.save(out + ".pt")
     torch.save(example, out + ".input.pt")
 
     # FX cannot trace data-dependent control flow or iterate a Proxy; the
