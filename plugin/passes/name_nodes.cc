@@ -60,11 +60,30 @@ bool IsStructural(const jit::Node* n) {
       c10::aten::__not__,
       c10::prim::requires_grad,
       c10::aten::list,
+      c10::aten::dict,  // OrderedDict(), {}: a Python dict at trace time
       // Loop bookkeeping TorchScript emits for `for i in range(n)`.
       c10::aten::__range_length,
       c10::aten::__derive_index,
   };
   return kStructural.contains(n->kind());
+}
+
+// Operations on a dict or list itself: FX records them only when the
+// container is a Proxy (a traced op made it, or forward took it); on one the
+// code built (OrderedDict(), [a, b]) or read from a module attribute
+// (IntermediateLayerGetter's return_layers) they run in Python at trace time.
+bool IsContainerOp(const jit::Node* n) {
+  static const absl::flat_hash_set<c10::Symbol>* const kContainerOps = [] {
+    auto* ops = new absl::flat_hash_set<c10::Symbol>;
+    for (const char* op : {"__getitem__", "_set_item", "__contains__", "keys", "values", "items", "len", "get", "pop",
+                           "update", "setdefault", "copy"}) {
+      ops->insert(c10::Symbol::aten(op));
+    }
+    return ops;
+  }();
+  if (n->inputs().empty() || !kContainerOps->contains(n->kind())) return false;
+  const c10::TypeKind container = n->input(0)->type()->kind();
+  return container == c10::TypeKind::DictType || container == c10::TypeKind::ListType;
 }
 
 std::string OpName(const jit::Node* n) {
@@ -169,6 +188,11 @@ class NodeNamer {
         return;
       default:
         if (IsStructural(n)) return;
+        if (IsContainerOp(n) && !traced_.contains(n->input(0))) {
+          // What comes out is what the code put in: a tensor is a Proxy.
+          if (value != nullptr && value->type()->isSubtypeOf(*c10::TensorType::get())) traced_.insert(value);
+          return;
+        }
         Add(Join(path, OpName(n)), n, value);
     }
   }
