@@ -6,6 +6,7 @@
 // becomes layer1's code, whose own calls are visited in turn, down to
 //   %conv1 : __torch__.torch.nn.modules.conv.Conv2d = prim::GetAttr[name="conv1"](%_0)
 //   %y = prim::CallMethod[name="forward"](%conv1, %x)         # a leaf: kept
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -15,9 +16,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
 
@@ -45,6 +48,15 @@ bool IsLeafFunction(const jit::Node* call) {
   const std::string name = fn_type->function()->qualname().qualifiedName();
   return absl::StartsWith(name, "__torch__.torch.nn.functional.") ||
          absl::StartsWith(name, "__torch__.torchvision.ops.") || kWrapped.contains(name);
+}
+
+// `forward`, or one of its @torch.jit._overload_method overloads, which
+// TorchScript compiles as forward__0, forward__1, ... (densenet's layers).
+bool IsForward(absl::string_view method) {
+  if (method == "forward") return true;
+  absl::string_view index = method;
+  return absl::ConsumePrefix(&index, "forward__") && !index.empty() &&
+         std::all_of(index.begin(), index.end(), [](char c) { return absl::ascii_isdigit(c); });
 }
 
 void MarkModulePath(jit::Node* begin, jit::Node* end, const jit::ScopePtr& scope) {
@@ -100,6 +112,14 @@ class NonLeafInliner {
       // An interface-typed submodule (torch.jit.interface) is called through
       // the interface; FX sees the module object there, so featx does too.
       if (module->type()->kind() == c10::TypeKind::InterfaceType && !ResolveInterface(module)) return nullptr;
+      // A method other than forward is not a module call to FX (only
+      // __call__ is): it traces through it whatever the class, and its nodes
+      // belong to the caller's module (`self.skip_add.add(x, y)` of a
+      // quantized FloatFunctional gives `features.3.add`).
+      if (!IsForward(call->s(c10::attr::name))) {
+        *callee_path = ModulePath(call);
+        return jit::tryToGraphFunction(call);
+      }
       // The root module's own methods are always traced through, as FX
       // traces the root whatever its class.
       if (module != self_ && IsLeaf(module->type()->expect<c10::ClassType>().get())) return nullptr;

@@ -52,6 +52,19 @@ TORCHVISION_MODELS = (
 )
 TORCHVISION_INPUT_SHAPE = (1, 3, 64, 64)
 
+# Other families, built the way their users build them (random weights, no
+# download): segmentation heads on an IntermediateLayerGetter backbone, a
+# detection backbone with FPN (both return dicts), and a quantized model.
+FAMILY_MODELS = {
+    "lraspp_mobilenet_v3_large": lambda: torchvision.models.segmentation.lraspp_mobilenet_v3_large(
+        weights=None, weights_backbone=None),
+    "deeplabv3_mobilenet_v3_large": lambda: torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(
+        weights=None, weights_backbone=None, aux_loss=True),
+    "resnet18_fpn": lambda: torchvision.models.detection.backbone_utils.resnet_fpn_backbone(
+        backbone_name="resnet18", weights=None, trainable_layers=5),
+    "quantized_mobilenet_v2": lambda: torchvision.models.quantization.mobilenet_v2(weights=None, quantize=True),
+}
+
 # Nodes whose reference values tests rely on, whatever the sampling picks:
 # resnet18's bn1 in the first block is overwritten by the in-place ReLU after it.
 REQUIRED_NODES = {
@@ -65,6 +78,8 @@ def build(name):
     if name in TORCHVISION_MODELS:
         model = getattr(torchvision.models, name)(weights=None)
         return model, TORCHVISION_INPUT_SHAPE
+    if name in FAMILY_MODELS:
+        return FAMILY_MODELS[name](), TORCHVISION_INPUT_SHAPE
     ctor, shape = handwritten.MODELS[name]
     return ctor(), shape
 
@@ -119,7 +134,7 @@ def reference_values(model, example, names, train_names):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(handwritten.MODELS)))
+    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(FAMILY_MODELS) + list(handwritten.MODELS)))
     parser.add_argument("--out_dir", required=True)
     args = parser.parse_args()
 

@@ -24,6 +24,13 @@ bool IsTensors(const c10::IValue& v) {
 
 bool CloseToReference(const at::Tensor& got, const at::Tensor& want) {
   if (got.sizes() != want.sizes() || got.dtype() != want.dtype()) return false;
+  if (want.is_quantized()) {
+    // The same quantization parameters, and the same values.
+    return got.is_quantized() && got.qscheme() == want.qscheme() &&
+           (want.qscheme() != at::kPerTensorAffine ||
+            (got.q_scale() == want.q_scale() && got.q_zero_point() == want.q_zero_point())) &&
+           CloseToReference(got.dequantize(), want.dequantize());
+  }
   const double scale = want.numel() == 0 ? 1.0 : std::max(1.0, want.abs().max().item<double>());
   return torch::allclose(got, want, /*rtol=*/1e-4, /*atol=*/1e-5 * scale);
 }
@@ -36,6 +43,16 @@ void ExpectSameValue(const c10::IValue& got, const c10::IValue& want) {
   if (want.isTensor()) {
     ASSERT_TRUE(got.isTensor());
     EXPECT_TRUE(CloseToReference(got.toTensor(), want.toTensor()));
+    return;
+  }
+  if (want.isGenericDict()) {
+    // Segmentation models and FPN backbones answer {name: Tensor}.
+    ASSERT_TRUE(got.isGenericDict());
+    ASSERT_EQ(got.toGenericDict().size(), want.toGenericDict().size());
+    for (const auto& item : want.toGenericDict()) {
+      ASSERT_TRUE(got.toGenericDict().contains(item.key())) << item.key();
+      ExpectSameValue(got.toGenericDict().at(item.key()), item.value());
+    }
     return;
   }
   ASSERT_TRUE(want.isTuple() && got.isTuple());
