@@ -24,11 +24,7 @@ absl::Status RunRewrite() {
   if (output.empty()) return absl::InvalidArgumentError("give --output=R.pt, where the rewritten model is saved");
   FEATX_ASSIGN_OR_RETURN(ExtractorOptions options, ExtractorOptionsFromFlags());
   const std::string triton_path = absl::GetFlag(FLAGS_triton_config);
-  if (!triton_path.empty() && options.mode != Mode::kTuple) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--triton_config needs --mode=tuple, not --mode=", ModeName(options.mode),
-                     ": Triton's PyTorch backend takes a tuple of tensors, not a dict"));
-  }
+  if (!triton_path.empty()) FEATX_RETURN_IF_ERROR(CheckTritonMode(options.mode));
   if (!triton_path.empty() && absl::GetFlag(FLAGS_input).empty()) {
     return absl::InvalidArgumentError(
         "--triton_config needs --input=X.pt (a tensor saved with torch.save): the output dims come from a run");

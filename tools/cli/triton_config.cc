@@ -81,12 +81,15 @@ absl::StatusOr<std::string> Tensor(const std::string& name, const std::string& c
 
 }  // namespace
 
+absl::Status CheckTritonMode(Mode mode) {
+  if (mode == Mode::kTuple) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--triton_config needs --mode=tuple, not --mode=", ModeName(mode),
+                                                 ": Triton's PyTorch backend takes a tuple of tensors, not a dict"));
+}
+
 absl::StatusOr<std::string> TritonConfig(const torch::jit::Module& rewritten, const OutputManifest& manifest,
                                          const at::Tensor& input) {
-  if (manifest.mode != Mode::kTuple) {
-    return absl::InvalidArgumentError(absl::StrCat("--triton_config needs --mode=tuple, not ", ModeName(manifest.mode),
-                                                   ": Triton's PyTorch backend takes a tuple of tensors"));
-  }
+  FEATX_RETURN_IF_ERROR(CheckTritonMode(manifest.mode));
   // A copy: eval() would change the training flag of the module being saved.
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module model, TorchCall([&] { return rewritten.deepcopy(); }));
   FEATX_RETURN_IF_ERROR(TorchCall([&] { model.eval(); }));

@@ -12,10 +12,15 @@
 #include <ATen/core/Tensor.h>
 #include <torch/csrc/jit/api/module.h>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "plugin/options.h"
 
 namespace featx::cli {
+
+// OK for tuple mode; for another, InvalidArgument saying why Triton needs
+// tuple mode. Checked before a model is loaded, and again by TritonConfig.
+[[nodiscard]] absl::Status CheckTritonMode(Mode mode);
 
 // Runs a copy of `rewritten` (tuple mode; `manifest` from its rewrite) in eval
 // mode, as Triton does, on `input` and on `input` twice along dim 0, and
