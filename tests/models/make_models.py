@@ -17,6 +17,7 @@ writes into --out_dir:
                        them, without the clones (what torchvision users get)
 """
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -25,7 +26,9 @@ import warnings
 import torch
 import torchvision
 from torch import fx
+from torchvision.models import efficientnet, resnet, swin_transformer
 from torchvision.models import feature_extraction as fe
+from torchvision.models.video import resnet as video_resnet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import handwritten  # noqa: E402
@@ -55,14 +58,68 @@ TORCHVISION_INPUT_SHAPE = (1, 3, 64, 64)
 # Other families, built the way their users build them (random weights, no
 # download): segmentation heads on an IntermediateLayerGetter backbone, a
 # detection backbone with FPN (both return dicts), and a quantized model.
+# Video, wide/grouped and v2 models are torchvision's own classes and blocks
+# cut to a few stages: the names come from the same code, and the files stay
+# small (a full r3d_18 or wide_resnet50_2 is 130-270 MB and adds nothing a
+# test can see).
+def _video_resnet():
+    # r3d's 3D, r(2+1)d's factorised and mc3's no-temporal convolutions in one
+    # model, on R(2+1)D's stem; layer4 (512 channels, 10M weights) dropped.
+    model = torchvision.models.video.VideoResNet(
+        block=video_resnet.BasicBlock,
+        conv_makers=[video_resnet.Conv3DSimple, video_resnet.Conv2Plus1D, video_resnet.Conv3DNoTemporal,
+                     video_resnet.Conv3DSimple],
+        layers=[1, 1, 1, 1], stem=video_resnet.R2Plus1dStem, num_classes=10)
+    model.layer4 = torch.nn.Identity()
+    model.fc = torch.nn.Linear(256, 10)
+    return model
+
+
+def _s3d():
+    # S3D up to its second separable inception block.
+    model = importlib.import_module("torchvision.models.video.s3d").S3D(num_classes=10)
+    model.features = torch.nn.Sequential(*list(model.features)[:7])
+    model.avgpool = torch.nn.AdaptiveAvgPool3d(1)
+    model.classifier[1] = torch.nn.Conv3d(480, 10, 1)
+    return model
+
+
+def _wide_resnext():
+    # Bottlenecks twice as wide as resnet50's, in 8 groups; layer4 dropped.
+    model = resnet.ResNet(resnet.Bottleneck, [1, 1, 1, 1], groups=8, width_per_group=16, num_classes=10)
+    model.layer4 = torch.nn.Identity()
+    model.fc = torch.nn.Linear(1024, 10)
+    return model
+
+
+def _efficientnet_v2():
+    fused, mb = efficientnet.FusedMBConvConfig, efficientnet.MBConvConfig
+    setting = [fused(1, 3, 1, 16, 16, 1), fused(4, 3, 2, 16, 24, 2), mb(4, 3, 2, 24, 40, 1.0, 1.0)]
+    return efficientnet.EfficientNet(setting, dropout=0.2, last_channel=128, num_classes=10)
+
+
+def _swin_v2():
+    return swin_transformer.SwinTransformer(
+        patch_size=[4, 4], embed_dim=24, depths=[2, 2], num_heads=[2, 4], window_size=[4, 4],
+        stochastic_depth_prob=0.2, block=swin_transformer.SwinTransformerBlockV2,
+        downsample_layer=swin_transformer.PatchMergingV2, num_classes=10)
+
+
+VIDEO_INPUT_SHAPE = (1, 3, 8, 32, 32)
 FAMILY_MODELS = {
-    "lraspp_mobilenet_v3_large": lambda: torchvision.models.segmentation.lraspp_mobilenet_v3_large(
-        weights=None, weights_backbone=None),
-    "deeplabv3_mobilenet_v3_large": lambda: torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(
-        weights=None, weights_backbone=None, aux_loss=True),
-    "resnet18_fpn": lambda: torchvision.models.detection.backbone_utils.resnet_fpn_backbone(
-        backbone_name="resnet18", weights=None, trainable_layers=5),
-    "quantized_mobilenet_v2": lambda: torchvision.models.quantization.mobilenet_v2(weights=None, quantize=True),
+    "lraspp_mobilenet_v3_large": (lambda: torchvision.models.segmentation.lraspp_mobilenet_v3_large(
+        weights=None, weights_backbone=None), TORCHVISION_INPUT_SHAPE),
+    "deeplabv3_mobilenet_v3_large": (lambda: torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(
+        weights=None, weights_backbone=None, aux_loss=True), TORCHVISION_INPUT_SHAPE),
+    "resnet18_fpn": (lambda: torchvision.models.detection.backbone_utils.resnet_fpn_backbone(
+        backbone_name="resnet18", weights=None, trainable_layers=5), TORCHVISION_INPUT_SHAPE),
+    "quantized_mobilenet_v2": (lambda: torchvision.models.quantization.mobilenet_v2(weights=None, quantize=True),
+                               TORCHVISION_INPUT_SHAPE),
+    "video_resnet": (_video_resnet, VIDEO_INPUT_SHAPE),
+    "s3d": (_s3d, VIDEO_INPUT_SHAPE),
+    "wide_resnext": (_wide_resnext, TORCHVISION_INPUT_SHAPE),
+    "efficientnet_v2": (_efficientnet_v2, TORCHVISION_INPUT_SHAPE),
+    "swin_v2": (_swin_v2, TORCHVISION_INPUT_SHAPE),
 }
 
 # Nodes whose reference values tests rely on, whatever the sampling picks:
@@ -78,9 +135,7 @@ def build(name):
     if name in TORCHVISION_MODELS:
         model = getattr(torchvision.models, name)(weights=None)
         return model, TORCHVISION_INPUT_SHAPE
-    if name in FAMILY_MODELS:
-        return FAMILY_MODELS[name](), TORCHVISION_INPUT_SHAPE
-    ctor, shape = handwritten.MODELS[name]
+    ctor, shape = FAMILY_MODELS[name] if name in FAMILY_MODELS else handwritten.MODELS[name]
     return ctor(), shape
 
 
