@@ -92,6 +92,21 @@ TEST_P(ContractTest, ArgumentsDefaultsAndKeywordsSurviveEveryRewrite) {
   }
 }
 
+// The rollback path: a rewrite that fails leaves the model callable as before,
+// by position and by keyword.
+TEST_P(ContractTest, AFailedRewriteLeavesTheContractAsItWas) {
+  testing::ReferenceModel ref = testing::MustLoadReferenceModel("forward_defaults");
+  ref.module.eval();
+  const std::vector<Argument> want = Arguments(ref.module);
+  const at::Tensor plain_keyword = Call(ref.module, ref.input, {{"offset", 1.0}}).toTensor();
+
+  absl::Status status = InstrumentInPlace(ref.module, {.return_nodes = {"conv", "haed"}, .mode = GetParam()});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(std::string(status.message()).find("'head'?"), std::string::npos) << status;
+  EXPECT_EQ(Arguments(ref.module), want);
+  EXPECT_TRUE(torch::equal(Call(ref.module, ref.input, {{"offset", 1.0}}).toTensor(), plain_keyword));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, ContractTest, ::testing::Values(Mode::kDict, Mode::kTuple, Mode::kTap),
                          [](const ::testing::TestParamInfo<Mode>& info) { return std::string(ModeName(info.param)); });
 
