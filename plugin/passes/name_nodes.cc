@@ -9,9 +9,12 @@
 //   prim::ListUnpack of stage2.1's aten::chunk -> "stage2.1.getitem", "stage2.1.getitem_1"
 // then torchvision's suffix rule (_get_node_qualname): strip a trailing
 // `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -94,17 +97,15 @@ std::string Join(const std::string& path, absl::string_view leaf) {
   return path.empty() ? std::string(leaf) : absl::StrCat(path, ".", leaf);
 }
 
-// `re.match(rf"{query}(_[0-9]+)?$", existing)` as torchvision writes it: the
-// dots of `query` are regex wildcards.
-bool MatchesWithSuffix(absl::string_view query, absl::string_view existing) {
-  if (existing.size() < query.size()) return false;
-  for (size_t i = 0; i < query.size(); ++i) {
-    if (query[i] != '.' && query[i] != existing[i]) return false;
+// A trailing `_<digits>`: the position of its '_', or npos.
+size_t NumericSuffix(absl::string_view name) {
+  const size_t underscore = name.rfind('_');
+  if (underscore == absl::string_view::npos || underscore == 0 || underscore + 1 == name.size()) {
+    return absl::string_view::npos;
   }
-  absl::string_view rest = existing.substr(query.size());
-  if (rest.empty()) return true;
-  if (rest.size() < 2 || rest[0] != '_') return false;
-  return std::all_of(rest.begin() + 1, rest.end(), [](char c) { return absl::ascii_isdigit(c); });
+  const bool digits =
+      std::all_of(name.begin() + underscore + 1, name.end(), [](char c) { return absl::ascii_isdigit(c); });
+  return digits ? underscore : absl::string_view::npos;
 }
 
 class NodeNamer {
@@ -128,24 +129,33 @@ class NodeNamer {
   }
 
  private:
-  // torchvision's _get_node_qualname after the qualname is built.
-  std::string LocallyUnique(std::string qualname) const {
-    // Undo what would be FX's global suffix.
-    const size_t underscore = qualname.rfind('_');
-    if (underscore != std::string::npos && underscore > 0 && underscore + 1 < qualname.size() &&
-        std::all_of(qualname.begin() + underscore + 1, qualname.end(), [](char c) { return absl::ascii_isdigit(c); })) {
-      qualname.resize(underscore);
-    }
-    for (auto it = out_->rbegin(); it != out_->rend(); ++it) {
-      if (!MatchesWithSuffix(qualname, it->name)) continue;
-      int index = 0;
-      absl::string_view postfix = absl::string_view(it->name).substr(qualname.size());
-      if (!postfix.empty() && absl::SimpleAtoi(postfix.substr(1), &index)) {
-        return absl::StrCat(qualname, "_", index + 1);
-      }
-      return absl::StrCat(qualname, "_1");
-    }
-    return qualname;
+  // torchvision's _get_node_qualname after the qualname is built: strip what
+  // would be FX's global `_<digits>`, then look back for the latest name
+  // that is the stem itself or the stem with `_<digits>`, and count on from
+  // it. torchvision scans every earlier name (quadratic); `next_index_`
+  // keeps, per stem, the index the latest such name implies, so each name
+  // costs one lookup and at most two updates. (torchvision's regex also lets
+  // each '.' of the stem match any character, but such a match makes its own
+  // int() fail, so names it returns never come from one.)
+  std::string LocallyUnique(std::string qualname) {
+    if (const size_t suffix = NumericSuffix(qualname); suffix != std::string::npos) qualname.resize(suffix);
+    auto latest = next_index_.find(qualname);
+    std::string name = latest == next_index_.end() ? qualname : absl::StrCat(qualname, "_", latest->second);
+    Remember(name);
+    return name;
+  }
+
+  // `name` is the latest name with stem `name` (index 1 next), and, if it
+  // ends in `_<digits>`, the latest with the stem before them.
+  void Remember(const std::string& name) {
+    next_index_[name] = 1;
+    const size_t suffix = NumericSuffix(name);
+    if (suffix == std::string::npos) return;
+    int64_t index = 0;
+    // torchvision's int() takes any length; an index past int64's range
+    // counts from 1, as featx always has.
+    next_index_[name.substr(0, suffix)] =
+        absl::SimpleAtoi(name.substr(suffix + 1), &index) && index < INT64_MAX ? index + 1 : 1;
   }
 
   void NameNode(jit::Node* n) {
@@ -198,6 +208,7 @@ class NodeNamer {
   }
 
   std::vector<NamedNode>* out_;
+  absl::flat_hash_map<std::string, int64_t> next_index_;
   absl::flat_hash_set<std::string> attrs_seen_;
   // Values FX would hold as Proxies: the named nodes' outputs and inputs.
   absl::flat_hash_set<const jit::Value*> traced_;

@@ -307,6 +307,36 @@ class ForwardDefaults(nn.Module):
         return self.head(y.mean([2, 3]))
 
 
+class Suffixes(nn.Module):
+    """torchvision's `_<digits>` rule at its edges: submodules whose names end
+    in digits (conv_1, conv_1_2, relu_5), modules called again after others
+    of the same stem, and an op repeated past ten (relu_10, relu_11)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+        self.conv_1 = nn.Conv2d(3, 3, 1)
+        self.conv_1_2 = nn.Conv2d(3, 3, 1)
+        self.relu_5 = nn.ReLU()
+        self.block_3 = nn.Sequential(nn.Conv2d(3, 3, 1), nn.ReLU())
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.conv_1(x)
+        x = self.conv(x)
+        x = self.conv_1_2(x)
+        x = self.conv_1(x)
+        x = self.conv(x)
+        # Written out: TorchScript keeps a `for` loop, FX unrolls it.
+        x = F.relu(F.relu(F.relu(F.relu(F.relu(F.relu(x))))))
+        x = self.relu_5(x)
+        x = F.relu(F.relu(F.relu(F.relu(F.relu(F.relu(F.relu(x)))))))
+        x = self.relu_5(x)
+        x = self.block_3(x)
+        x = self.block_3(x)
+        return x + 1
+
+
 MODELS = {
     "golden": (Golden, (1, 3, 8, 8)),
     "called_twice": (CalledTwice, (1, 3, 16, 16)),
@@ -321,6 +351,7 @@ MODELS = {
     "forward_defaults": (ForwardDefaults, (1, 3, 8, 8)),
     "interface_block": (InterfaceBlock, (1, 3, 8, 8)),
     "none_parameter": (NoneParameter, (1, 3, 8, 8)),
+    "suffixes": (Suffixes, (1, 3, 4, 4)),
     "traced_pass_through": (TracedPassThrough, (1, 3, 8, 8)),
 }
 
