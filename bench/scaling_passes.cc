@@ -32,6 +32,7 @@
 
 ABSL_FLAG(std::string, model, "", "TorchScript model to rewrite");
 ABSL_FLAG(std::vector<std::string>, return_nodes, {}, "nodes to extract (default: the last eval node)");
+ABSL_FLAG(int, names_only, 0, "run only the naming pipeline, this many times (to profile it)");
 
 namespace {
 
@@ -96,6 +97,10 @@ int main(int argc, char** argv) {
   model.eval();
 
   featx::Rewrite named = RunTimed(model, {}, featx::NamingPipeline({}), "names");
+  if (absl::GetFlag(FLAGS_names_only) > 0) {
+    for (int i = 1; i < absl::GetFlag(FLAGS_names_only); ++i) RunTimed(model, {}, featx::NamingPipeline({}), "names");
+    return 0;
+  }
   std::vector<std::string> nodes = absl::GetFlag(FLAGS_return_nodes);
   if (nodes.empty()) nodes = {named.eval->named.nodes.back().name};
 

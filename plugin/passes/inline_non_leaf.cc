@@ -59,78 +59,94 @@ bool IsForward(absl::string_view method) {
          std::all_of(index.begin(), index.end(), [](char c) { return absl::ascii_isdigit(c); });
 }
 
-void MarkModulePath(jit::Node* begin, jit::Node* end, const jit::ScopePtr& scope) {
-  for (jit::Node* n = begin; n != end; n = n->next()) {
-    n->setScope(scope);
-    for (jit::Block* b : n->blocks()) {
-      MarkModulePath(b->nodes().front(), b->return_node(), scope);
-    }
-  }
-}
-
+// Builds the inlined graph by appending, never by inserting in the middle:
+// torch numbers nodes by position with gaps that halve on every insertion
+// at one point, and renumbers the whole block when a gap runs out, so
+// splicing callees into place (torch's Inline, insertGraph) renumbers the
+// graph every few dozen nodes: quadratic, 1 s at 40k nodes.
 class NonLeafInliner {
  public:
-  NonLeafInliner(jit::Graph& graph, const LeafModules& leaves, const jit::Module* root)
-      : self_(graph.inputs().at(0)), leaves_(leaves), root_(root) {}
+  NonLeafInliner(const LeafModules& leaves, const jit::Module* root) : leaves_(leaves), root_(root) {}
 
-  void Run(jit::Block* block) {
-    for (auto it = block->nodes().begin(); it != block->nodes().end();) {
-      jit::Node* call = *it;
-      std::string callee_path;
-      jit::GraphFunction* callee = InlinableCallee(call, &callee_path);
-      if (callee == nullptr) {
-        for (jit::Block* b : call->blocks()) Run(b);
-        ++it;
-        continue;
-      }
-      jit::Node* before = call->prev();
-      jit::Node* after = call->next();
-      // A function call's first input is the function itself.
-      if (call->kind() == c10::prim::CallFunction) call->removeInput(0);
-      // The callee's own graph, not its optimized one: that one has every call
-      // inlined already, leaves included. insertGraph rather than
-      // inlineCallTo: featx keeps module paths itself and does not need the
-      // inlined call stacks, which cost half the time of naming a model.
-      {
-        jit::WithInsertPoint guard(call);
-        std::vector<jit::Value*> outputs = jit::insertGraph(*call->owningGraph(), *callee->graph(), call->inputs());
-        for (size_t i = 0; i < outputs.size(); ++i) call->outputs()[i]->replaceAllUsesWith(outputs[i]);
-        call->destroy();
-      }
-      MarkModulePath(before->next(), after, ScopeFor(callee_path));
-      // Visit what was inlined: it holds the callee's own calls.
-      it = jit::graph_node_list_iterator(before->next(), jit::kNextDirection);
-    }
+  std::shared_ptr<jit::Graph> Run(jit::Graph& forward) {
+    graph_ = std::make_shared<jit::Graph>();
+    Env env;
+    for (jit::Value* input : forward.inputs()) env[input] = graph_->addInput()->copyMetadata(input);
+    self_ = graph_->inputs().at(0);
+    Emit(forward.block(), graph_->block(), env, nullptr);
+    for (jit::Value* output : forward.outputs()) graph_->registerOutput(env.at(output));
+    return graph_;
   }
 
  private:
+  using Env = absl::flat_hash_map<const jit::Value*, jit::Value*>;
+
+  // Appends `from`'s nodes to `into`, inlining every call that is not a
+  // leaf's, with `from`'s values mapped by `env`. `path` is the module
+  // whose code `from` is (nullptr: the root's forward, whose nodes keep
+  // their own scopes).
+  void Emit(jit::Block* from, jit::Block* into, Env& env, const std::string* path) {
+    const auto mapped = [&env](jit::Value* v) { return env.at(v); };
+    for (jit::Node* n : from->nodes()) {
+      std::string callee_path;
+      if (jit::GraphFunction* callee = InlinableCallee(n, mapped, path, &callee_path)) {
+        jit::Graph& body = Nameless(callee);
+        Env callee_env;
+        // A function call's first input is the function itself.
+        const size_t first = n->kind() == c10::prim::CallFunction ? 1 : 0;
+        for (size_t i = 0; i < body.inputs().size(); ++i) callee_env[body.inputs()[i]] = mapped(n->input(first + i));
+        Emit(body.block(), into, callee_env, &callee_path);
+        for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = callee_env.at(body.outputs()[i]);
+        continue;
+      }
+      jit::Node* copy = into->appendNode(graph_->createClone(n, mapped, /*copy_blocks=*/false));
+      if (path != nullptr) copy->setScope(ScopeFor(*path));
+      for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = copy->output(i);
+      for (jit::Block* b : n->blocks()) {
+        jit::Block* block = copy->addBlock();
+        for (jit::Value* input : b->inputs()) env[input] = block->addInput()->copyMetadata(input);
+        Emit(b, block, env, path);
+        for (jit::Value* output : b->outputs()) block->registerOutput(mapped(output));
+      }
+    }
+  }
+
   // The function to inline at `call` and the module path its code runs in,
-  // or nullptr when `call` stays.
-  jit::GraphFunction* InlinableCallee(jit::Node* call, std::string* callee_path) {
+  // or nullptr when `call` stays. `mapped` gives the call's inputs in the
+  // new graph, where a module value's path can be read.
+  template <typename Mapped>
+  jit::GraphFunction* InlinableCallee(jit::Node* call, const Mapped& mapped, const std::string* path,
+                                      std::string* callee_path) {
+    const std::string caller_path = path != nullptr ? *path : ModulePath(call);
     if (call->kind() == c10::prim::CallMethod) {
-      jit::Value* module = call->input(0);
+      jit::Value* module = mapped(call->input(0));
       // An interface-typed submodule (torch.jit.interface) is called through
       // the interface; FX sees the module object there, so featx does too.
       if (module->type()->kind() == c10::TypeKind::InterfaceType && !ResolveInterface(module)) return nullptr;
+      auto type = module->type()->cast<c10::ClassType>();
+      if (!type) return nullptr;
+      const std::string& method = call->s(c10::attr::name);
       // A method other than forward is not a module call to FX (only
       // __call__ is): it traces through it whatever the class, and its nodes
       // belong to the caller's module (`self.skip_add.add(x, y)` of a
       // quantized FloatFunctional gives `features.3.add`).
-      if (!IsForward(call->s(c10::attr::name))) {
-        *callee_path = ModulePath(call);
-        return jit::tryToGraphFunction(call);
+      if (!IsForward(method)) {
+        *callee_path = caller_path;
+      } else {
+        // The root module's own methods are always traced through, as FX
+        // traces the root whatever its class.
+        if (module != self_ && IsLeaf(type.get())) return nullptr;
+        *callee_path = ModuleValuePath(module).value_or(caller_path);
       }
-      // The root module's own methods are always traced through, as FX
-      // traces the root whatever its class.
-      if (module != self_ && IsLeaf(module->type()->expect<c10::ClassType>().get())) return nullptr;
-      *callee_path = ModuleValuePath(module).value_or(ModulePath(call));
-    } else if (call->kind() == c10::prim::CallFunction) {
-      if (IsLeafFunction(call)) return nullptr;
-      *callee_path = ModulePath(call);
-    } else {
-      return nullptr;
+      jit::Function* function = type->findMethod(method);
+      return function != nullptr ? jit::tryToGraphFunction(*function) : nullptr;
     }
-    return jit::tryToGraphFunction(call);
+    if (call->kind() == c10::prim::CallFunction) {
+      if (IsLeafFunction(call)) return nullptr;
+      *callee_path = caller_path;
+      return jit::tryToGraphFunction(call);
+    }
+    return nullptr;
   }
 
   // Retypes an interface-typed module value to the class of the object the
@@ -149,6 +165,29 @@ class NonLeafInliner {
     return true;
   }
 
+  // The callee's graph without its values' debug names, copied once per
+  // function. insertGraph copies names, and a name the caller's graph has
+  // already (`x`, `out.1` in every block) is made unique by a search
+  // through numbered suffixes on every insertion: that was most of the time
+  // of inlining, growing faster than the model. The code torch prints for
+  // the rewritten model names values itself.
+  jit::Graph& Nameless(jit::GraphFunction* callee) {
+    auto [it, inserted] = nameless_.try_emplace(callee);
+    if (inserted) {
+      it->second = callee->graph()->copy();
+      ClearDebugNames(it->second->block());
+    }
+    return *it->second;
+  }
+
+  static void ClearDebugNames(jit::Block* block) {
+    for (jit::Value* input : block->inputs()) input->setDebugName("");
+    for (jit::Node* n : block->nodes()) {
+      for (jit::Value* output : n->outputs()) output->setDebugName("");
+      for (jit::Block* b : n->blocks()) ClearDebugNames(b);
+    }
+  }
+
   // Module classes repeat (every Conv2d of a model): decide each once.
   bool IsLeaf(const c10::ClassType* type) {
     auto [it, inserted] = is_leaf_.try_emplace(type, false);
@@ -163,17 +202,19 @@ class NonLeafInliner {
     return it->second;
   }
 
-  jit::Value* self_;
+  std::shared_ptr<jit::Graph> graph_;
+  jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
   const jit::Module* root_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
   absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
+  absl::flat_hash_map<const jit::GraphFunction*, std::shared_ptr<jit::Graph>> nameless_;
 };
 
 }  // namespace
 
 void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves, const jit::Module* root) {
-  NonLeafInliner(*graph, leaves, root).Run(graph->block());
+  graph = NonLeafInliner(leaves, root).Run(*graph);
   GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
 }
 

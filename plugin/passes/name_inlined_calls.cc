@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "plugin/fx_node_name.h"
+#include "plugin/local_suffixes.h"
 #include "plugin/passes/passes.h"
 
 namespace featx {
@@ -74,7 +75,8 @@ bool IsNeutral(const jit::Node* node) {
 
 bool IsTensor(const jit::Value* v) { return v->type()->isSubtypeOf(*c10::TensorType::get()); }
 
-using CallCounts = absl::flat_hash_map<std::string, int>;
+// torchvision's numbering, over the leaf calls and ops read so far.
+using CallCounts = LocalSuffixes;
 
 // Reads one block. A prim::If whose condition a leaf computes is part of
 // that leaf (BatchNorm's `if self.training`); any other is the model's own
@@ -101,7 +103,7 @@ class CallReader {
           CallCounts branch_counts = counts;
           Read(branch, branch_counts, calls);
           Close(branch_counts, calls);
-          for (const auto& [path, n] : branch_counts) merged[path] = std::max(merged[path], n);
+          merged.MergeMax(branch_counts);
         }
         counts = std::move(merged);
         continue;
@@ -116,7 +118,7 @@ class CallReader {
       if (node->kind().is_aten()) {
         InlinedCall op;
         const std::string name = OpNameWithoutUnderscores(node);
-        op.named.name = origin.path.empty() ? name : absl::StrCat(origin.path, ".", name);
+        op.named.name = counts.Unique(origin.path.empty() ? name : absl::StrCat(origin.path, ".", name));
         op.named.node = node;
         calls.push_back(std::move(op));
       }
@@ -156,8 +158,7 @@ class CallReader {
       call.named.name = calls[seen->second].named.name;
       calls[seen->second] = std::move(call);
     } else {
-      const int n = counts[open_.path]++;
-      call.named.name = n == 0 ? open_.path : absl::StrCat(open_.path, "_", n);
+      call.named.name = counts.Unique(open_.path);
       read_calls_[key] = calls.size();
       calls.push_back(std::move(call));
     }

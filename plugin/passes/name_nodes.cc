@@ -10,18 +10,16 @@
 // then torchvision's suffix rule (_get_node_qualname): strip a trailing
 // `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
 #include <algorithm>
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "plugin/fx_node_name.h"
+#include "plugin/local_suffixes.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
 
@@ -97,23 +95,12 @@ std::string Join(const std::string& path, absl::string_view leaf) {
   return path.empty() ? std::string(leaf) : absl::StrCat(path, ".", leaf);
 }
 
-// A trailing `_<digits>`: the position of its '_', or npos.
-size_t NumericSuffix(absl::string_view name) {
-  const size_t underscore = name.rfind('_');
-  if (underscore == absl::string_view::npos || underscore == 0 || underscore + 1 == name.size()) {
-    return absl::string_view::npos;
-  }
-  const bool digits =
-      std::all_of(name.begin() + underscore + 1, name.end(), [](char c) { return absl::ascii_isdigit(c); });
-  return digits ? underscore : absl::string_view::npos;
-}
-
 class NodeNamer {
  public:
   explicit NodeNamer(std::vector<NamedNode>* out) : out_(out) {}
 
   void Add(std::string qualname, jit::Node* node, jit::Value* value) {
-    out_->push_back({LocallyUnique(std::move(qualname)), node, value});
+    out_->push_back({suffixes_.Unique(std::move(qualname)), node, value});
     if (value != nullptr) {
       traced_.insert(value);
     } else if (node != nullptr) {
@@ -129,35 +116,6 @@ class NodeNamer {
   }
 
  private:
-  // torchvision's _get_node_qualname after the qualname is built: strip what
-  // would be FX's global `_<digits>`, then look back for the latest name
-  // that is the stem itself or the stem with `_<digits>`, and count on from
-  // it. torchvision scans every earlier name (quadratic); `next_index_`
-  // keeps, per stem, the index the latest such name implies, so each name
-  // costs one lookup and at most two updates. (torchvision's regex also lets
-  // each '.' of the stem match any character, but such a match makes its own
-  // int() fail, so names it returns never come from one.)
-  std::string LocallyUnique(std::string qualname) {
-    if (const size_t suffix = NumericSuffix(qualname); suffix != std::string::npos) qualname.resize(suffix);
-    auto latest = next_index_.find(qualname);
-    std::string name = latest == next_index_.end() ? qualname : absl::StrCat(qualname, "_", latest->second);
-    Remember(name);
-    return name;
-  }
-
-  // `name` is the latest name with stem `name` (index 1 next), and, if it
-  // ends in `_<digits>`, the latest with the stem before them.
-  void Remember(const std::string& name) {
-    next_index_[name] = 1;
-    const size_t suffix = NumericSuffix(name);
-    if (suffix == std::string::npos) return;
-    int64_t index = 0;
-    // torchvision's int() takes any length; an index past int64's range
-    // counts from 1, as featx always has.
-    next_index_[name.substr(0, suffix)] =
-        absl::SimpleAtoi(name.substr(suffix + 1), &index) && index < INT64_MAX ? index + 1 : 1;
-  }
-
   void NameNode(jit::Node* n) {
     const std::string path = ModulePath(n);
     jit::Value* value = n->outputs().size() == 1 ? n->output() : nullptr;
@@ -208,7 +166,7 @@ class NodeNamer {
   }
 
   std::vector<NamedNode>* out_;
-  absl::flat_hash_map<std::string, int64_t> next_index_;
+  LocalSuffixes suffixes_;
   absl::flat_hash_set<std::string> attrs_seen_;
   // Values FX would hold as Proxies: the named nodes' outputs and inputs.
   absl::flat_hash_set<const jit::Value*> traced_;
