@@ -21,6 +21,7 @@
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/torch.h>
 
+#include "absl/strings/str_split.h"
 #include "bench/instruction_counter.h"
 #include "ops/capture.h"
 #include "plugin/featx.h"
@@ -28,6 +29,8 @@
 namespace {
 
 std::string model_path = "tests/models/resnet50.pt";
+// BM_CreateFeatureExtractor's choice (vs_torchvision.sh passes each model's).
+std::vector<std::string> extract_nodes = {"layer1", "layer3", "fc"};
 std::map<std::string, double> ratios;              // comparison -> rewritten / plain, median time
 std::map<std::string, double> instruction_ratios;  // the same in instructions retired
 std::map<std::string, double> millis;              // benchmark -> ms per call
@@ -150,7 +153,7 @@ void BM_Tap20Capture_vs_Plain(benchmark::State& state) {
 
 void BM_CreateFeatureExtractor(benchmark::State& state) {
   torch::jit::Module& model = Model();  // loading is not part of the rewrite
-  const featx::ExtractorOptions options = Options({"layer1", "layer3", "fc"}, featx::Mode::kDict);
+  const featx::ExtractorOptions options = Options(extract_nodes, featx::Mode::kDict);
   benchmark::DoNotOptimize(featx::CreateFeatureExtractor(model, options));  // warm-up, as torchvision's timing has
   for (auto _ : state) benchmark::DoNotOptimize(featx::CreateFeatureExtractor(model, options));
 }
@@ -179,6 +182,7 @@ int main(int argc, char** argv) {
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--model=", 8) == 0) model_path = argv[i] + 8;
+    if (std::strncmp(argv[i], "--return_nodes=", 15) == 0) extract_nodes = absl::StrSplit(argv[i] + 15, ',');
     json |= std::strcmp(argv[i], "--benchmark_format=json") == 0;
   }
   benchmark::Initialize(&argc, argv);

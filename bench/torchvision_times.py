@@ -1,5 +1,6 @@
 """Times torchvision's get_graph_node_names and create_feature_extractor on
-an architecture (the median of 5 calls after a warm-up); prints JSON
+an architecture (the median CPU time of 5 calls after a warm-up, in this
+process); prints JSON
 {"model": ..., "torch": ..., "torchvision": ..., "eval_names": N, "names_seconds": ..., "extractor_seconds": ...}.
 
 Usage: torchvision_times.py MODEL RETURN_NODES (comma-separated)."""
@@ -17,14 +18,15 @@ def median_seconds(fn):
     fn()  # warm-up
     times = []
     for _ in range(5):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return sorted(times)[len(times) // 2]
 
 
 name, return_nodes = sys.argv[1], sys.argv[2].split(",")
-model = getattr(torchvision.models, name)(weights=None).eval()
+kwargs = {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
+model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
 warnings.simplefilter("ignore")
 _, eval_names = get_graph_node_names(model, suppress_diff_warning=True)
 print(json.dumps({

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace featx {
@@ -36,6 +37,21 @@ std::optional<std::string> ModuleValuePath(const jit::Value* module_value) {
   }
   std::reverse(parts.begin(), parts.end());
   return absl::StrJoin(parts, ".");
+}
+
+const std::optional<std::string>& ModuleValuePaths::Of(const jit::Value* module_value) {
+  if (auto it = paths_.find(module_value); it != paths_.end()) return it->second;
+  std::optional<std::string> path;
+  const jit::Graph* graph = module_value->owningGraph();
+  const jit::Node* n = module_value->node();
+  if (!graph->inputs().empty() && module_value == graph->inputs()[0]) {
+    path = "";
+  } else if (n->kind() == c10::prim::GetAttr) {
+    if (const std::optional<std::string>& owner = Of(n->input(0))) {
+      path = owner->empty() ? n->s(c10::attr::name) : absl::StrCat(*owner, ".", n->s(c10::attr::name));
+    }
+  }
+  return paths_.insert_or_assign(module_value, std::move(path)).first->second;
 }
 
 }  // namespace featx

@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 
 #include <torch/csrc/jit/ir/ir.h>
@@ -31,5 +32,16 @@ std::string ModulePath(const torch::jit::Node* node);
 // chain of prim::GetAttr nodes: `self.layer1.0` -> "layer1.0", `self` -> "".
 // nullopt when the value is not such a chain (a module chosen at run time).
 std::optional<std::string> ModuleValuePath(const torch::jit::Value* module_value);
+
+// ModuleValuePath for many values of one graph: each GetAttr's path is built
+// once from its owner's, instead of walking the chain back to `self` for
+// every call and parameter read. Values must outlive it.
+class ModuleValuePaths {
+ public:
+  const std::optional<std::string>& Of(const torch::jit::Value* module_value);
+
+ private:
+  absl::flat_hash_map<const torch::jit::Value*, std::optional<std::string>> paths_;
+};
 
 }  // namespace featx

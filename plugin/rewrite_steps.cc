@@ -137,7 +137,8 @@ absl::Status InlineNonLeafStep(Rewrite& rewrite) {
       rewrite.input_names.push_back(arg.name());
     }
     rewrite.input_names.erase(rewrite.input_names.begin());  // self
-    rewrite.inlined = forward.graph()->copy();
+    // InlineNonLeaf builds a new graph: forward's own is only read.
+    rewrite.inlined = forward.graph();
     InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module);
   });
 }

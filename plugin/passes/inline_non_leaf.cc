@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <typeinfo>
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/jit_log.h>
@@ -90,7 +91,7 @@ class NonLeafInliner {
     for (jit::Node* n : from->nodes()) {
       std::string callee_path;
       if (jit::GraphFunction* callee = InlinableCallee(n, mapped, path, &callee_path)) {
-        jit::Graph& body = Nameless(callee);
+        jit::Graph& body = *callee->graph();
         Env callee_env;
         // A function call's first input is the function itself.
         const size_t first = n->kind() == c10::prim::CallFunction ? 1 : 0;
@@ -99,16 +100,44 @@ class NonLeafInliner {
         for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = callee_env.at(body.outputs()[i]);
         continue;
       }
-      jit::Node* copy = into->appendNode(graph_->createClone(n, mapped, /*copy_blocks=*/false));
-      if (path != nullptr) copy->setScope(ScopeFor(*path));
+      jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
+                                                         : CloneWithoutNames(n, mapped, ScopeFor(*path)));
       for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = copy->output(i);
       for (jit::Block* b : n->blocks()) {
         jit::Block* block = copy->addBlock();
-        for (jit::Value* input : b->inputs()) env[input] = block->addInput()->copyMetadata(input);
+        for (jit::Value* input : b->inputs()) {
+          jit::Value* param = block->addInput();
+          param->setType(input->type());
+          if (path == nullptr) param->copyMetadata(input);
+          env[input] = param;
+        }
         Emit(b, block, env, path);
         for (jit::Value* output : b->outputs()) block->registerOutput(mapped(output));
       }
     }
+  }
+
+  // A node of an inlined callee, in `scope`, and without its values' debug
+  // names: createClone copies them, and a name the graph has already (`x`,
+  // `out.1` in every block) is made unique by a search through numbered
+  // suffixes, on every copy: that was a third of inlining. The code torch
+  // prints for the rewritten model names values itself. Nodes of Node's
+  // subclasses (none in a saved model's forward) are cloned whole.
+  template <typename Mapped>
+  jit::Node* CloneWithoutNames(jit::Node* n, const Mapped& mapped, const jit::ScopePtr& scope) {
+    if (typeid(*n) != typeid(jit::Node)) {
+      jit::Node* copy = graph_->createClone(n, mapped, /*copy_blocks=*/false);
+      copy->setScope(scope);
+      return copy;
+    }
+    jit::Node* copy = graph_->create(n->kind(), /*num_outputs=*/0);
+    copy->copyAttributes(*n);
+    copy->setSourceRange(n->sourceRange());
+    copy->setScope(scope);
+    if (n->callstack()) copy->setCallStack(*n->callstack());
+    for (jit::Value* input : n->inputs()) copy->addInput(mapped(input));
+    for (jit::Value* output : n->outputs()) copy->addOutput()->setType(output->type());
+    return copy;
   }
 
   // The function to inline at `call` and the module path its code runs in,
@@ -136,7 +165,7 @@ class NonLeafInliner {
         // The root module's own methods are always traced through, as FX
         // traces the root whatever its class.
         if (module != self_ && IsLeaf(type.get())) return nullptr;
-        *callee_path = ModuleValuePath(module).value_or(caller_path);
+        *callee_path = module_paths_.Of(module).value_or(caller_path);
       }
       jit::Function* function = type->findMethod(method);
       return function != nullptr ? jit::tryToGraphFunction(*function) : nullptr;
@@ -153,7 +182,7 @@ class NonLeafInliner {
   // model holds at its path; false when there is no model or no such path
   // (then the call stays, as a leaf would).
   bool ResolveInterface(jit::Value* module) {
-    const std::optional<std::string> path = ModuleValuePath(module);
+    const std::optional<std::string> path = module_paths_.Of(module);
     if (root_ == nullptr || !path) return false;
     c10::IValue object = root_->_ivalue();
     for (absl::string_view name : absl::StrSplit(*path, '.', absl::SkipEmpty())) {
@@ -163,29 +192,6 @@ class NonLeafInliner {
     if (!object.isObject()) return false;
     module->setType(object.toObjectRef().type());
     return true;
-  }
-
-  // The callee's graph without its values' debug names, copied once per
-  // function. insertGraph copies names, and a name the caller's graph has
-  // already (`x`, `out.1` in every block) is made unique by a search
-  // through numbered suffixes on every insertion: that was most of the time
-  // of inlining, growing faster than the model. The code torch prints for
-  // the rewritten model names values itself.
-  jit::Graph& Nameless(jit::GraphFunction* callee) {
-    auto [it, inserted] = nameless_.try_emplace(callee);
-    if (inserted) {
-      it->second = callee->graph()->copy();
-      ClearDebugNames(it->second->block());
-    }
-    return *it->second;
-  }
-
-  static void ClearDebugNames(jit::Block* block) {
-    for (jit::Value* input : block->inputs()) input->setDebugName("");
-    for (jit::Node* n : block->nodes()) {
-      for (jit::Value* output : n->outputs()) output->setDebugName("");
-      for (jit::Block* b : n->blocks()) ClearDebugNames(b);
-    }
   }
 
   // Module classes repeat (every Conv2d of a model): decide each once.
@@ -203,12 +209,12 @@ class NonLeafInliner {
   }
 
   std::shared_ptr<jit::Graph> graph_;
+  ModuleValuePaths module_paths_;
   jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
   const jit::Module* root_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
   absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
-  absl::flat_hash_map<const jit::GraphFunction*, std::shared_ptr<jit::Graph>> nameless_;
 };
 
 }  // namespace

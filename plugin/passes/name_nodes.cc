@@ -122,7 +122,7 @@ class NodeNamer {
     switch (n->kind()) {
       case c10::prim::CallMethod: {
         // Only leaf calls remain after InlineNonLeaf.
-        std::optional<std::string> module_path = ModuleValuePath(n->input(0));
+        const std::optional<std::string>& module_path = module_paths_.Of(n->input(0));
         Add(module_path ? *module_path : Join(path, n->s(c10::attr::name)), n, value);
         return;
       }
@@ -136,7 +136,7 @@ class NodeNamer {
             !owner_type->is_parameter(owner_type->getAttributeSlot(attr))) {
           return;
         }
-        std::optional<std::string> owner = ModuleValuePath(n->input(0));
+        const std::optional<std::string>& owner = module_paths_.Of(n->input(0));
         if (!owner) return;
         // FX makes one get_attr node per parameter, at its first use.
         const std::string target = Join(*owner, attr);
@@ -167,6 +167,7 @@ class NodeNamer {
 
   std::vector<NamedNode>* out_;
   LocalSuffixes suffixes_;
+  ModuleValuePaths module_paths_;
   absl::flat_hash_set<std::string> attrs_seen_;
   // Values FX would hold as Proxies: the named nodes' outputs and inputs.
   absl::flat_hash_set<const jit::Value*> traced_;

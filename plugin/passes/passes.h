@@ -27,7 +27,8 @@ namespace featx {
 // other than torch.nn.functional and torchvision.ops ones, recursively; calls
 // of leaf modules stay single prim::CallMethod nodes. Every inlined node
 // records the path of the module whose code it is (plugin/module_path.h).
-// `graph` must be a method graph whose first input is the module. With
+// `graph` must be a method graph whose first input is the module; it is
+// replaced by a new graph (the one given is only read). With
 // `root`, the module `graph` is a method of, calls through an interface-typed
 // submodule (torch.jit.interface) are resolved to the object `root` holds
 // there, as FX traces the object; without it they stay calls.

@@ -122,6 +122,12 @@ FAMILY_MODELS = {
     "swin_v2": (_swin_v2, TORCHVISION_INPUT_SHAPE),
 }
 
+# Only for benchmarks (bench/vs_torchvision.sh), never in the test set.
+BENCH_MODELS = {
+    "inception_v3": (lambda: torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False),
+                     (1, 3, 96, 96)),
+}
+
 # Nodes whose reference values tests rely on, whatever the sampling picks:
 # resnet18's bn1 in the first block is overwritten by the in-place ReLU after it.
 REQUIRED_NODES = {
@@ -135,7 +141,7 @@ def build(name):
     if name in TORCHVISION_MODELS:
         model = getattr(torchvision.models, name)(weights=None)
         return model, TORCHVISION_INPUT_SHAPE
-    ctor, shape = FAMILY_MODELS[name] if name in FAMILY_MODELS else handwritten.MODELS[name]
+    ctor, shape = {**FAMILY_MODELS, **BENCH_MODELS, **handwritten.MODELS}[name]
     return ctor(), shape
 
 
@@ -189,7 +195,8 @@ def reference_values(model, example, names, train_names):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(FAMILY_MODELS) + list(handwritten.MODELS)))
+    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(FAMILY_MODELS) + list(BENCH_MODELS) +
+                                                    list(handwritten.MODELS)))
     parser.add_argument("--out_dir", required=True)
     args = parser.parse_args()
 
