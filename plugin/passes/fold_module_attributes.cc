@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "plugin/module_path.h"
 #include "plugin/passes/passes.h"
+#include "plugin/passes/python_scalar.h"
 
 namespace featx {
 namespace {
@@ -31,13 +32,8 @@ namespace {
 namespace jit = ::torch::jit;
 
 bool IsPlainType(const c10::TypePtr& type) {
+  if (IsPythonScalarType(type)) return true;
   switch (type->kind()) {
-    case c10::TypeKind::BoolType:
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::FloatType:
-    case c10::TypeKind::StringType:
-    case c10::TypeKind::NoneType:
-      return true;
     case c10::TypeKind::OptionalType:
     case c10::TypeKind::ListType:
     case c10::TypeKind::TupleType:

@@ -14,6 +14,7 @@
 #include <torch/csrc/jit/passes/constant_propagation.h>
 
 #include "plugin/passes/passes.h"
+#include "plugin/passes/python_scalar.h"
 
 namespace featx {
 namespace {
@@ -32,21 +33,6 @@ void CollectTrainingReads(jit::Block* block, std::vector<jit::Node*>* reads) {
   }
 }
 
-// Values constant propagation may fold: Python scalars and strings at trace
-// time. Tensors and containers are mutable; FX records what makes them.
-bool IsImmutableScalar(const jit::Value* v) {
-  switch (v->type()->kind()) {
-    case c10::TypeKind::BoolType:
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::FloatType:
-    case c10::TypeKind::StringType:
-    case c10::TypeKind::NoneType:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool AllInputsConstant(const jit::Node* n) {
   for (const jit::Value* input : n->inputs()) {
     if (input->node()->kind() != c10::prim::Constant) return false;
@@ -61,7 +47,8 @@ bool FoldScalarOp(jit::Graph& graph, jit::Node* n) {
     return false;
   }
   for (const jit::Value* output : n->outputs()) {
-    if (!IsImmutableScalar(output)) return false;
+    // Tensors and containers are mutable; FX records what makes them.
+    if (!IsPythonScalarType(output->type())) return false;
   }
   auto values = jit::runNodeIfInputsAreConstant(n, /*ignore_custom_classes=*/true);
   if (!values || values->size() != n->outputs().size()) return false;
