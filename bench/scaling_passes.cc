@@ -33,6 +33,7 @@
 ABSL_FLAG(std::string, model, "", "TorchScript model to rewrite");
 ABSL_FLAG(std::vector<std::string>, return_nodes, {}, "nodes to extract (default: the last eval node)");
 ABSL_FLAG(int, names_only, 0, "run only the naming pipeline, this many times (to profile it)");
+ABSL_FLAG(int, extract_only, 0, "run only CreateFeatureExtractor (dict mode), this many times (to profile it)");
 
 namespace {
 
@@ -96,6 +97,14 @@ int main(int argc, char** argv) {
   torch::jit::Module model = Timed("load_plain", [] { return torch::jit::load(absl::GetFlag(FLAGS_model)); });
   model.eval();
 
+  if (const int times = absl::GetFlag(FLAGS_extract_only); times > 0) {
+    const featx::ExtractorOptions options{.return_nodes = absl::GetFlag(FLAGS_return_nodes),
+                                          .suppress_diff_warning = true};
+    for (int i = 0; i < times; ++i) {
+      Check(Timed("extractor", [&] { return featx::CreateFeatureExtractor(model, options); }).status(), "extract");
+    }
+    return 0;
+  }
   featx::Rewrite named = RunTimed(model, {}, featx::NamingPipeline({}), "names");
   if (absl::GetFlag(FLAGS_names_only) > 0) {
     for (int i = 1; i < absl::GetFlag(FLAGS_names_only); ++i) RunTimed(model, {}, featx::NamingPipeline({}), "names");

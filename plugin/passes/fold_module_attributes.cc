@@ -16,35 +16,19 @@
 #include <utility>
 #include <vector>
 
-#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/jit_log.h>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "plugin/module_path.h"
+#include "plugin/passes/fold_constants.h"
 #include "plugin/passes/passes.h"
-#include "plugin/passes/python_scalar.h"
 
 namespace featx {
 namespace {
 
 namespace jit = ::torch::jit;
-
-bool IsPlainType(const c10::TypePtr& type) {
-  if (IsPythonScalarType(type)) return true;
-  switch (type->kind()) {
-    case c10::TypeKind::OptionalType:
-    case c10::TypeKind::ListType:
-    case c10::TypeKind::TupleType:
-      for (const c10::TypePtr& contained : type->containedTypes()) {
-        if (!IsPlainType(contained)) return false;
-      }
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::optional<jit::Module> SubmoduleAt(const jit::Module& root, const std::string& path) {
   if (path.empty()) return root;
@@ -88,12 +72,10 @@ void FoldModuleAttributes(std::shared_ptr<jit::Graph>& graph, const jit::Module&
     if (written.contains(absl::StrCat(owner, "/", name))) continue;
     std::optional<jit::Module> holder = SubmoduleAt(module, owner);
     if (!holder || !holder->hasattr(name)) continue;
-    // Optional[Tensor] and the like: only None is a constant FX would see.
-    if (!IsPlainType(read->output()->type()) && !holder->attr(name).isNone()) continue;
     jit::WithInsertPoint guard(read);
-    c10::optional<jit::Value*> constant = jit::tryInsertConstant(*graph, holder->attr(name));
-    if (!constant) continue;
-    read->output()->replaceAllUsesWith(*constant);
+    jit::Value* constant = AttributeConstant(*graph, read->output()->type(), holder->attr(name));
+    if (constant == nullptr) continue;
+    read->output()->replaceAllUsesWith(constant);
     read->destroy();
   }
   GRAPH_DUMP("After featx FoldModuleAttributes: ", graph);

@@ -6,12 +6,23 @@
 // becomes layer1's code, whose own calls are visited in turn, down to
 //   %conv1 : __torch__.torch.nn.modules.conv.Conv2d = prim::GetAttr[name="conv1"](%_0)
 //   %y = prim::CallMethod[name="forward"](%conv1, %x)         # a leaf: kept
+//
+// What FX evaluates in Python while it traces is evaluated here while the
+// code is copied: a plain attribute of a module the model holds is copied
+// as its value, a scalar op on constants as its result, and of an `if` on a
+// constant only the branch taken is copied. densenet121's layers branch on
+// `memory_efficient` and `drop_rate` around code that never runs: its graph
+// is a tenth of what copying everything gives, and so is the work of every
+// later pass. `training` is left to featx.specialize_training.
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <typeinfo>
+#include <utility>
+#include <vector>
 
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
@@ -23,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "plugin/module_path.h"
+#include "plugin/passes/fold_constants.h"
 #include "plugin/passes/passes.h"
 
 namespace featx {
@@ -70,17 +82,37 @@ class NonLeafInliner {
   NonLeafInliner(const LeafModules& leaves, const jit::Module* root) : leaves_(leaves), root_(root) {}
 
   std::shared_ptr<jit::Graph> Run(jit::Graph& forward) {
-    graph_ = std::make_shared<jit::Graph>();
-    Env env;
-    for (jit::Value* input : forward.inputs()) env[input] = graph_->addInput()->copyMetadata(input);
-    self_ = graph_->inputs().at(0);
-    Emit(forward.block(), graph_->block(), env, nullptr);
-    for (jit::Value* output : forward.outputs()) graph_->registerOutput(env.at(output));
-    return graph_;
+    // An attribute the code also writes (prim::SetAttr) is not a constant:
+    // it is seen written only once the code is copied, and then copied
+    // again without folding it (models almost never write their own).
+    for (;;) {
+      Copy(forward);
+      bool refolded = false;
+      for (const Attribute& attribute : written_) {
+        if (folded_.contains(attribute)) refolded |= never_fold_.insert(attribute).second;
+      }
+      if (!refolded) return graph_;
+    }
   }
 
  private:
   using Env = absl::flat_hash_map<const jit::Value*, jit::Value*>;
+  // An attribute of one module object.
+  using Attribute = std::pair<const c10::ivalue::Object*, std::string>;
+
+  void Copy(jit::Graph& forward) {
+    graph_ = std::make_shared<jit::Graph>();
+    module_paths_ = ModuleValuePaths();
+    objects_.clear();
+    folded_.clear();
+    written_.clear();
+    Env env;
+    for (jit::Value* input : forward.inputs()) env[input] = graph_->addInput()->copyMetadata(input);
+    self_ = graph_->inputs().at(0);
+    if (root_ != nullptr) objects_[self_] = root_->_ivalue();
+    Emit(forward.block(), graph_->block(), env, nullptr);
+    for (jit::Value* output : forward.outputs()) graph_->registerOutput(env.at(output));
+  }
 
   // Appends `from`'s nodes to `into`, inlining every call that is not a
   // leaf's, with `from`'s values mapped by `env`. `path` is the module
@@ -89,6 +121,20 @@ class NonLeafInliner {
   void Emit(jit::Block* from, jit::Block* into, Env& env, const std::string* path) {
     const auto mapped = [&env](jit::Value* v) { return env.at(v); };
     for (jit::Node* n : from->nodes()) {
+      if (n->kind() == c10::prim::If) {
+        if (std::optional<bool> condition = ConstantBool(mapped(n->input(0)))) {
+          jit::Block* taken = n->blocks()[*condition ? 0 : 1];
+          Emit(taken, into, env, path);
+          for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = mapped(taken->outputs()[i]);
+          continue;
+        }
+      }
+      if (n->kind() == c10::prim::GetAttr) {
+        if (jit::Value* constant = AttributeValue(n, mapped(n->input(0)), into)) {
+          env[n->output()] = constant;
+          continue;
+        }
+      }
       std::string callee_path;
       if (jit::GraphFunction* callee = InlinableCallee(n, mapped, path, &callee_path)) {
         jit::Graph& body = *callee->graph();
@@ -102,7 +148,15 @@ class NonLeafInliner {
       }
       jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
                                                          : CloneWithoutNames(n, mapped, ScopeFor(*path)));
+      if (n->blocks().empty()) {
+        std::vector<jit::Value*> folded = FoldScalarOp(*graph_, copy);
+        if (!folded.empty()) {
+          for (size_t i = 0; i < folded.size(); ++i) env[n->output(i)] = folded[i];
+          continue;
+        }
+      }
       for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = copy->output(i);
+      TrackObjects(copy);
       for (jit::Block* b : n->blocks()) {
         jit::Block* block = copy->addBlock();
         for (jit::Value* input : b->inputs()) {
@@ -115,6 +169,46 @@ class NonLeafInliner {
         for (jit::Value* output : b->outputs()) block->registerOutput(mapped(output));
       }
     }
+  }
+
+  static std::optional<bool> ConstantBool(jit::Value* v) {
+    if (v->node()->kind() != c10::prim::Constant) return std::nullopt;
+    c10::optional<c10::IValue> value = jit::toIValue(v);
+    if (!value || !value->isBool()) return std::nullopt;
+    return value->toBool();
+  }
+
+  // The constant FX sees for `read`, a plain attribute of a module object the
+  // model holds, appended to `into`; nullptr when it stays a read.
+  jit::Value* AttributeValue(const jit::Node* read, jit::Value* owner, jit::Block* into) {
+    const std::string& name = read->s(c10::attr::name);
+    auto object = objects_.find(owner);
+    if (name == "training" || object == objects_.end()) return nullptr;
+    const c10::ClassTypePtr& type = object->second->type();
+    c10::optional<size_t> slot = type->findAttributeSlot(name);
+    Attribute attribute(object->second.get(), name);
+    if (!slot || never_fold_.contains(attribute)) return nullptr;
+    jit::WithInsertPoint guard(into);
+    jit::Value* constant = AttributeConstant(*graph_, read->output()->type(), object->second->getSlot(*slot));
+    if (constant != nullptr) folded_.insert(std::move(attribute));
+    return constant;
+  }
+
+  // Which module objects the copied code reads (their attributes can then be
+  // folded), and which attributes it writes.
+  void TrackObjects(const jit::Node* copy) {
+    if (copy->kind() != c10::prim::GetAttr && copy->kind() != c10::prim::SetAttr) return;
+    auto object = objects_.find(copy->input(0));
+    if (object == objects_.end()) return;
+    const std::string& name = copy->s(c10::attr::name);
+    if (copy->kind() == c10::prim::SetAttr) {
+      written_.emplace(object->second.get(), name);
+      return;
+    }
+    c10::optional<size_t> slot = object->second->type()->findAttributeSlot(name);
+    if (!slot) return;
+    c10::IValue value = object->second->getSlot(*slot);
+    if (value.isObject()) objects_[copy->output()] = value.toObject();
   }
 
   // A node of an inlined callee, in `scope`, and without its values' debug
@@ -210,6 +304,9 @@ class NonLeafInliner {
 
   std::shared_ptr<jit::Graph> graph_;
   ModuleValuePaths module_paths_;
+  // The module object each module value of graph_ holds, from the root down.
+  absl::flat_hash_map<const jit::Value*, c10::intrusive_ptr<c10::ivalue::Object>> objects_;
+  absl::flat_hash_set<Attribute> folded_, written_, never_fold_;
   jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
   const jit::Module* root_;

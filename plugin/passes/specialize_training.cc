@@ -11,10 +11,9 @@
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/jit_log.h>
-#include <torch/csrc/jit/passes/constant_propagation.h>
 
+#include "plugin/passes/fold_constants.h"
 #include "plugin/passes/passes.h"
-#include "plugin/passes/python_scalar.h"
 
 namespace featx {
 namespace {
@@ -31,37 +30,6 @@ void CollectTrainingReads(jit::Block* block, std::vector<jit::Node*>* reads) {
     if (IsTrainingRead(n)) reads->push_back(n);
     for (jit::Block* b : n->blocks()) CollectTrainingReads(b, reads);
   }
-}
-
-bool AllInputsConstant(const jit::Node* n) {
-  for (const jit::Value* input : n->inputs()) {
-    if (input->node()->kind() != c10::prim::Constant) return false;
-  }
-  return true;
-}
-
-// Replaces `n` by constants if it computes scalars from constants.
-bool FoldScalarOp(jit::Graph& graph, jit::Node* n) {
-  if (n->kind() == c10::prim::Constant || !n->blocks().empty() || n->outputs().empty() || n->hasSideEffects() ||
-      !AllInputsConstant(n)) {
-    return false;
-  }
-  for (const jit::Value* output : n->outputs()) {
-    // Tensors and containers are mutable; FX records what makes them.
-    if (!IsPythonScalarType(output->type())) return false;
-  }
-  auto values = jit::runNodeIfInputsAreConstant(n, /*ignore_custom_classes=*/true);
-  if (!values || values->size() != n->outputs().size()) return false;
-  std::vector<jit::Value*> constants;
-  jit::WithInsertPoint guard(n);
-  for (const c10::IValue& value : *values) {
-    auto constant = jit::tryInsertConstant(graph, value);
-    if (!constant) return false;
-    constants.push_back(*constant);
-  }
-  for (size_t i = 0; i < constants.size(); ++i) n->output(i)->replaceAllUsesWith(constants[i]);
-  n->destroy();
-  return true;
 }
 
 // Keeps the branch an `if` on a constant takes, in its place.
@@ -88,7 +56,7 @@ void FoldBranches(jit::Graph& graph, jit::Block* block) {
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     jit::Node* n = *it;
     ++it;
-    if (FoldScalarOp(graph, n)) continue;
+    if (!FoldScalarOp(graph, n).empty()) continue;
     for (jit::Block* b : n->blocks()) FoldBranches(graph, b);
     if (n->kind() == c10::prim::If && n->input(0)->node()->kind() == c10::prim::Constant) InlineTakenBranch(n);
   }

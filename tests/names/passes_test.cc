@@ -80,6 +80,71 @@ TEST(InlineNonLeaf, UserLeafStaysACall) {
   EXPECT_THAT(EvalNames(top, {"Block"}), ElementsAre("x", "block", "add"));
 }
 
+// The inliner evaluates what FX evaluates in Python while it traces: code
+// behind a False flag is never copied in (densenet121's memory_efficient).
+TEST(InlineNonLeaf, CodeBehindAFalseFlagIsNeverCopiedIn) {
+  jit::Module layer = NewModule("mymodels.Layer");
+  layer.register_attribute("memory_efficient", c10::BoolType::get(), false);
+  layer.register_attribute("drop_rate", c10::FloatType::get(), 0.0);
+  layer.define(R"(
+def any_requires_grad(self, x: Tensor) -> bool:
+    return bool(torch.sigmoid(x).requires_grad)
+
+def forward(self, x: Tensor) -> Tensor:
+    if self.memory_efficient and self.any_requires_grad(x):
+        x = torch.tanh(x)
+    y = torch.relu(x)
+    if self.drop_rate > 0:
+        y = torch.dropout(y, self.drop_rate, self.training)
+    return y
+)");
+  jit::Module top = NewModule("mymodels.Top");
+  top.register_module("layer", layer);
+  top.define("def forward(self, x: Tensor) -> Tensor:\n  return self.layer.forward(x)\n");
+  auto graph = ForwardCopy(top);
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(top, {});
+  ASSERT_TRUE(leaves.ok());
+  InlineNonLeaf(graph, *leaves, &top);
+  graph->lint();
+  FileCheck()
+      .check_not("prim::If")
+      ->check_not("aten::sigmoid")
+      ->check_not("memory_efficient")
+      ->check("aten::relu")
+      ->check_not("aten::dropout")
+      ->check_not("training")
+      ->run(*graph);
+  EXPECT_THAT(EvalNames(top), ElementsAre("x", "layer.relu"));
+}
+
+// A module that writes an attribute it reads sees it change between calls:
+// the read stays, even when the write comes after it.
+TEST(InlineNonLeaf, AttributeTheCodeWritesStaysARead) {
+  jit::Module counter = NewModule("mymodels.Counter");
+  counter.register_attribute("calls", c10::IntType::get(), 0);
+  counter.define(R"(
+def forward(self, x: Tensor) -> Tensor:
+    if self.calls > 1:
+        x = x * 2.0
+    self.calls = self.calls + 1
+    return x
+)");
+  jit::Module top = NewModule("mymodels.Top");
+  top.register_module("counter", counter);
+  top.define("def forward(self, x: Tensor) -> Tensor:\n  return self.counter.forward(x)\n");
+  auto graph = ForwardCopy(top);
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(top, {});
+  ASSERT_TRUE(leaves.ok());
+  InlineNonLeaf(graph, *leaves, &top);
+  graph->lint();
+  FileCheck()
+      .check("prim::GetAttr[name=\"calls\"]")
+      ->check("prim::If")
+      ->check("aten::mul")
+      ->check("prim::SetAttr[name=\"calls\"]")
+      ->run(*graph);
+}
+
 TEST(FoldModuleAttributes, BranchOnAFalseFlagDisappears) {
   jit::Module m = NewModule("mymodels.Residual");
   m.register_attribute("use_res", c10::BoolType::get(), false);
