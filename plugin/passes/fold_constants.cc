@@ -54,13 +54,15 @@ jit::Value* AttributeConstant(jit::Graph& graph, const c10::TypePtr& type, const
 
 std::vector<jit::Value*> FoldScalarOp(jit::Graph& graph, jit::Node* n) {
   // An Uninitialized has no inputs and no value.
+  // Cheap tests first: this runs on every node the inliner copies.
   if (n->kind() == c10::prim::Constant || n->kind() == c10::prim::Uninitialized || !n->blocks().empty() ||
-      n->outputs().empty() || n->hasSideEffects() || !AllInputsConstant(n)) {
+      n->outputs().empty() || !AllInputsConstant(n)) {
     return {};
   }
   for (const jit::Value* output : n->outputs()) {
     if (!IsPythonScalarType(output->type())) return {};
   }
+  if (n->hasSideEffects()) return {};
   auto values = jit::runNodeIfInputsAreConstant(n, /*ignore_custom_classes=*/true);
   if (!values || values->size() != n->outputs().size()) return {};
   std::vector<jit::Value*> constants;

@@ -43,31 +43,40 @@ std::optional<jit::Module> SubmoduleAt(const jit::Module& root, const std::strin
   return m;
 }
 
-void Collect(jit::Block* block, std::vector<jit::Node*>* reads, absl::flat_hash_set<std::string>* written) {
+bool MayFold(const jit::Node* read) {
+  const c10::TypePtr& type = read->output()->type();
+  return read->s(c10::attr::name) != "training" && (IsPlainType(type) || type->kind() == c10::TypeKind::OptionalType);
+}
+
+// The reads to fold, and "<owner path>/<name>" of the attributes the graph
+// writes. Submodule and parameter reads are most of the GetAttrs: their
+// owners' paths are never built.
+void Collect(jit::Block* block, ModuleValuePaths& paths, std::vector<jit::Node*>* reads,
+             absl::flat_hash_set<std::string>* written) {
   for (jit::Node* n : block->nodes()) {
-    if (n->kind() == c10::prim::GetAttr || n->kind() == c10::prim::SetAttr) {
-      std::optional<std::string> owner = ModuleValuePath(n->input(0));
-      if (owner) {
-        if (n->kind() == c10::prim::SetAttr) {
+    const bool write = n->kind() == c10::prim::SetAttr;
+    if (write || (n->kind() == c10::prim::GetAttr && MayFold(n))) {
+      if (const std::optional<std::string>& owner = paths.Of(n->input(0))) {
+        if (write) {
           written->insert(absl::StrCat(*owner, "/", n->s(c10::attr::name)));
-        } else if (n->s(c10::attr::name) != "training" &&
-                   (IsPlainType(n->output()->type()) || n->output()->type()->kind() == c10::TypeKind::OptionalType)) {
+        } else {
           reads->push_back(n);
         }
       }
     }
-    for (jit::Block* b : n->blocks()) Collect(b, reads, written);
+    for (jit::Block* b : n->blocks()) Collect(b, paths, reads, written);
   }
 }
 
 }  // namespace
 
 void FoldModuleAttributes(std::shared_ptr<jit::Graph>& graph, const jit::Module& module) {
+  ModuleValuePaths paths;
   std::vector<jit::Node*> reads;
   absl::flat_hash_set<std::string> written;
-  Collect(graph->block(), &reads, &written);
+  Collect(graph->block(), paths, &reads, &written);
   for (jit::Node* read : reads) {
-    const std::string owner = *ModuleValuePath(read->input(0));
+    const std::string owner = *paths.Of(read->input(0));
     const std::string name = read->s(c10::attr::name);
     if (written.contains(absl::StrCat(owner, "/", name))) continue;
     std::optional<jit::Module> holder = SubmoduleAt(module, owner);

@@ -240,7 +240,8 @@ class NonLeafInliner {
   template <typename Mapped>
   jit::GraphFunction* InlinableCallee(jit::Node* call, const Mapped& mapped, const std::string* path,
                                       std::string* callee_path) {
-    const std::string caller_path = path != nullptr ? *path : ModulePath(call);
+    // The module whose code the call is in, for callees traced in its name.
+    const auto caller_path = [&] { return path != nullptr ? *path : ModulePath(call); };
     if (call->kind() == c10::prim::CallMethod) {
       jit::Value* module = mapped(call->input(0));
       // An interface-typed submodule (torch.jit.interface) is called through
@@ -254,19 +255,20 @@ class NonLeafInliner {
       // belong to the caller's module (`self.skip_add.add(x, y)` of a
       // quantized FloatFunctional gives `features.3.add`).
       if (!IsForward(method)) {
-        *callee_path = caller_path;
+        *callee_path = caller_path();
       } else {
         // The root module's own methods are always traced through, as FX
         // traces the root whatever its class.
         if (module != self_ && IsLeaf(type.get())) return nullptr;
-        *callee_path = module_paths_.Of(module).value_or(caller_path);
+        const std::optional<std::string>& module_path = module_paths_.Of(module);
+        *callee_path = module_path ? *module_path : caller_path();
       }
       jit::Function* function = type->findMethod(method);
       return function != nullptr ? jit::tryToGraphFunction(*function) : nullptr;
     }
     if (call->kind() == c10::prim::CallFunction) {
       if (IsLeafFunction(call)) return nullptr;
-      *callee_path = caller_path;
+      *callee_path = caller_path();
       return jit::tryToGraphFunction(call);
     }
     return nullptr;
