@@ -83,17 +83,27 @@ jit::Value* SoleTensorArgument(const jit::Node* call) {
   return tensor;
 }
 
+bool IsCall(const jit::Node* n) { return n->kind() == c10::prim::CallMethod || n->kind() == c10::prim::CallFunction; }
+
 const CallSummary& CallSummaries::Of(const jit::Node* call) {
-  auto type = call->input(0)->type()->expect<c10::ClassType>();
-  const std::string& method = call->s(c10::attr::name);
-  auto key = std::make_pair(type.get(), method);
-  auto it = known_.find(key);
-  if (it == known_.end()) it = known_.emplace(key, Summarize(*type, method)).first;
+  // What torch's AliasDb assumes of a call it cannot see into.
+  static const CallSummary kUnknown;
+  const bool method = call->kind() == c10::prim::CallMethod;
+  jit::Function* function = method
+                                ? call->input(0)->type()->expect<c10::ClassType>()->findMethod(call->s(c10::attr::name))
+                                : call->input(0)->type()->expect<c10::FunctionType>()->function();
+  if (function == nullptr) return kUnknown;
+  auto it = known_.find(function);
+  if (it == known_.end()) {
+    jit::GraphFunction* callee = jit::tryToGraphFunction(*function);
+    if (callee == nullptr) return kUnknown;
+    it = known_.emplace(function, Summarize(*callee, method ? 1 : 0)).first;
+  }
   return it->second;
 }
 
-CallSummary CallSummaries::Summarize(const c10::ClassType& type, const std::string& method) {
-  std::shared_ptr<jit::Graph> graph = jit::toGraphFunction(type.getMethod(method)).graph()->copy();
+CallSummary CallSummaries::Summarize(jit::GraphFunction& callee, size_t first_argument) {
+  std::shared_ptr<jit::Graph> graph = callee.graph()->copy();
   // AliasDb takes a graph's inputs to be wildcards, which alias every
   // module attribute: BatchNorm's write to its running stats would count as
   // a write to its input. Tensor arguments become fresh copies of
@@ -103,7 +113,7 @@ CallSummary CallSummaries::Summarize(const c10::ClassType& type, const std::stri
   std::vector<jit::Value*> arguments;
   jit::Node* none = graph->createNone();
   none->insertBefore(graph->block()->nodes().front());
-  for (size_t i = 1; i < graph->inputs().size(); ++i) {
+  for (size_t i = first_argument; i < graph->inputs().size(); ++i) {
     jit::Value* input = graph->inputs()[i];
     if (!IsTensor(input)) {
       arguments.push_back(input);
@@ -145,7 +155,7 @@ void CallSummaries::ReplaceCalls(jit::Block* block) {
       continue;
     }
     jit::Node* next = call->next();
-    if (call->kind() == c10::prim::CallMethod && ReplaceWithStandIn(call, Of(call))) {
+    if (ReplaceWithStandIn(call, Of(call))) {
       it = jit::graph_node_list_iterator(next, jit::kNextDirection);
       continue;
     }

@@ -1,8 +1,9 @@
 // What leaf calls do to their arguments, for alias analysis.
 //
-// torch's AliasDb assumes the worst of a prim::CallMethod: it writes every
-// input and returns something that may alias anything. featx keeps leaf
-// module calls whole, so it needs better: each (module class, method) is
+// torch's AliasDb assumes the worst of a prim::CallMethod or prim::CallFunction:
+// it writes every input and returns something that may alias anything. featx
+// keeps leaf module calls whole, and torch.nn.functional calls (F.relu,
+// F.avg_pool2d) as FX does, so it needs better: each method or function is
 // analysed once, from its own code, into a summary, and an analysis copy of a
 // graph gets stand-ins for its calls that AliasDb understands exactly:
 //
@@ -16,13 +17,13 @@
 //   torch::jit::AliasDb alias_db(copy.graph);   // copy.values[0] is `value`
 #pragma once
 
-#include <map>
 #include <memory>
-#include <string>
-#include <utility>
 #include <vector>
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace featx {
 
@@ -44,13 +45,16 @@ struct AnalysisCopy {
   std::vector<torch::jit::Value*> values;
 };
 
-// The only tensor argument of a module call (after the module itself), or
-// nullptr: what a call whose output aliases only its arguments returns.
+// The only tensor argument of a call (after the module or function called),
+// or nullptr: what a call whose output aliases only its arguments returns.
 torch::jit::Value* SoleTensorArgument(const torch::jit::Node* call);
+
+// prim::CallMethod or prim::CallFunction: what CallSummaries::Of summarizes.
+bool IsCall(const torch::jit::Node* n);
 
 class CallSummaries {
  public:
-  // The summary of a prim::CallMethod node's method.
+  // The summary of the method or function a call node calls (IsCall).
   const CallSummary& Of(const torch::jit::Node* call);
 
   // A copy of `graph` with each call replaced by its stand-in, or inlined.
@@ -60,9 +64,11 @@ class CallSummaries {
 
  private:
   void ReplaceCalls(torch::jit::Block* block);
-  CallSummary Summarize(const c10::ClassType& type, const std::string& method);
+  // `first_argument`: 1 for a method (its first input is the module), 0 for
+  // a function.
+  CallSummary Summarize(torch::jit::GraphFunction& callee, size_t first_argument);
 
-  std::map<std::pair<const c10::ClassType*, std::string>, CallSummary> known_;
+  absl::flat_hash_map<const torch::jit::Function*, CallSummary> known_;
 };
 
 }  // namespace featx

@@ -16,12 +16,24 @@ bool SharesSet(const c10::AliasInfo& a, const c10::AliasInfo& b) {
   return false;
 }
 
+bool IsPack(const jit::Node* n) {
+  return n->kind() == c10::prim::TupleConstruct || n->kind() == c10::prim::ListConstruct;
+}
+
+// An op that only reads the argument at `use` (aten::cat's list): its schema
+// marks no alias there. What it returns is new.
+bool ReadsOnly(const jit::Use& use) {
+  const c10::FunctionSchema* schema = use.user->maybeSchema();
+  return schema != nullptr && !schema->is_vararg() && use.offset < schema->arguments().size() &&
+         schema->arguments()[use.offset].alias_info() == nullptr;
+}
+
 }  // namespace
 
 jit::Value* FreshRoot(jit::Value* v, CallSummaries& summaries) {
   for (int steps = 0; steps < 1000; ++steps) {
     jit::Node* producer = v->node();
-    if (producer->kind() == c10::prim::CallMethod) {
+    if (IsCall(producer)) {
       if (producer->outputs().size() != 1) return nullptr;
       const CallSummary& summary = summaries.Of(producer);
       if (!summary.output_may_alias) return v;
@@ -54,9 +66,13 @@ std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Acc
   while (!aliases.empty()) {
     jit::Value* alias = aliases.back();
     aliases.pop_back();
+    const bool container = !alias->type()->isSubtypeOf(*c10::TensorType::get());
     for (const jit::Use& use : alias->uses()) {
       jit::Node* user = use.user;
       const bool after = user != node && user->isAfter(node);
+      // A tuple or list is followed only into what returns it, packs it
+      // again, or reads it (aten::cat); not into an unpack or a call.
+      if (container && !ReadsOnly(use) && !IsPack(user) && user->kind() != c10::prim::Return) return std::nullopt;
       bool writes = false;
       std::vector<jit::Value*> derived;
       if (user->kind() == c10::prim::Return) {
@@ -64,7 +80,11 @@ std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Acc
         if (access == Access::kAny && after) return true;
         continue;
       }
-      if (user->kind() == c10::prim::CallMethod) {
+      if (IsPack(user)) {
+        // Packed into a tuple or list (a model's returned tuple, the list
+        // torch.cat reads): followed as the container, below.
+        derived.push_back(user->output());
+      } else if (IsCall(user)) {
         const CallSummary& summary = summaries.Of(user);
         writes = summary.writes_arguments;
         if (summary.output_may_alias) derived.assign(user->outputs().begin(), user->outputs().end());
@@ -85,7 +105,7 @@ std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Acc
       }
       if (after && (writes || access == Access::kAny)) return true;
       for (jit::Value* d : derived) {
-        if (!d->type()->isSubtypeOf(*c10::TensorType::get())) return std::nullopt;
+        if (!d->type()->isSubtypeOf(*c10::TensorType::get()) && !IsPack(user)) return std::nullopt;
         if (visited.insert(d).second) aliases.push_back(d);
       }
     }

@@ -3,6 +3,7 @@
 // AliasDb on an analysis copy for the rest. Both must agree on every node of
 // every test model, in both training modes.
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include "plugin/named_graph.h"
+#include "plugin/passes/call_summaries.h"
 #include "plugin/passes/passes.h"
+#include "plugin/passes/tensor_memory.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {
@@ -79,6 +82,32 @@ TEST(Overwritten, InPlaceWritesAfterTheNodeAndOnlyThose) {
     const std::vector<bool> got = OverwrittenLater(named->graph, values);
     for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], expected.at(names[i])) << model << " " << names[i];
   }
+}
+
+// The fast path decides, without alias analysis of the whole graph, through
+// torch.nn.functional calls (googlenet's F.relu(x, inplace=True) writes the
+// batch norm's output; F.max_pool2d only reads a block's torch.cat) and into
+// the tuple a scripted model returns (GoogLeNetOutputs holds fc).
+TEST(Overwritten, FastPathSeesThroughFunctionalCallsAndReturnedTuples) {
+  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel("googlenet");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, {}, false);
+  ASSERT_TRUE(named.ok());
+  const std::map<std::string, bool> expected = {
+      {"conv1.conv", false}, {"conv1.bn", true}, {"inception3a.cat", false}, {"fc", false}};
+  CallSummaries summaries;
+  size_t seen = 0;
+  for (const NamedNode& n : named->nodes) {
+    auto it = expected.find(n.name);
+    if (it == expected.end()) continue;
+    ++seen;
+    torch::jit::Value* root = FreshRoot(n.value, summaries);
+    ASSERT_NE(root, nullptr) << n.name;
+    const std::optional<bool> written = MemoryUsedAfter(root, n.value->node(), Access::kWrite, summaries);
+    ASSERT_TRUE(written.has_value()) << n.name << ": left to alias analysis";
+    EXPECT_EQ(*written, it->second) << n.name;
+  }
+  EXPECT_EQ(seen, expected.size());
 }
 
 }  // namespace
