@@ -109,7 +109,7 @@ class NonLeafInliner {
     Env env;
     for (jit::Value* input : forward.inputs()) env[input] = graph_->addInput()->copyMetadata(input);
     self_ = graph_->inputs().at(0);
-    if (root_ != nullptr) objects_[self_] = root_->_ivalue();
+    if (root_ != nullptr) objects_[self_] = root_->_ivalue().get();
     Emit(forward.block(), graph_->block(), env, nullptr);
     for (jit::Value* output : forward.outputs()) graph_->registerOutput(env.at(output));
   }
@@ -181,34 +181,39 @@ class NonLeafInliner {
   // The constant FX sees for `read`, a plain attribute of a module object the
   // model holds, appended to `into`; nullptr when it stays a read.
   jit::Value* AttributeValue(const jit::Node* read, jit::Value* owner, jit::Block* into) {
+    // Modules and parameters are most reads, and never constants.
+    const c10::TypePtr& type = read->output()->type();
+    if (!IsPlainType(type) && type->kind() != c10::TypeKind::OptionalType) return nullptr;
     const std::string& name = read->s(c10::attr::name);
     auto object = objects_.find(owner);
     if (name == "training" || object == objects_.end()) return nullptr;
-    const c10::ClassTypePtr& type = object->second->type();
-    c10::optional<size_t> slot = type->findAttributeSlot(name);
-    Attribute attribute(object->second.get(), name);
+    c10::optional<size_t> slot = object->second->type()->findAttributeSlot(name);
+    Attribute attribute(object->second, name);
     if (!slot || never_fold_.contains(attribute)) return nullptr;
     jit::WithInsertPoint guard(into);
-    jit::Value* constant = AttributeConstant(*graph_, read->output()->type(), object->second->getSlot(*slot));
+    jit::Value* constant = AttributeConstant(*graph_, type, object->second->slots()[*slot]);
     if (constant != nullptr) folded_.insert(std::move(attribute));
     return constant;
   }
 
   // Which module objects the copied code reads (their attributes can then be
-  // folded), and which attributes it writes.
+  // folded), and which attributes it writes. Only reads of modules are
+  // followed: most reads are of parameters and leaf modules.
   void TrackObjects(const jit::Node* copy) {
-    if (copy->kind() != c10::prim::GetAttr && copy->kind() != c10::prim::SetAttr) return;
+    const bool read = copy->kind() == c10::prim::GetAttr;
+    if (!read && copy->kind() != c10::prim::SetAttr) return;
+    if (read && copy->output()->type()->kind() != c10::TypeKind::ClassType) return;
     auto object = objects_.find(copy->input(0));
     if (object == objects_.end()) return;
     const std::string& name = copy->s(c10::attr::name);
-    if (copy->kind() == c10::prim::SetAttr) {
-      written_.emplace(object->second.get(), name);
+    if (!read) {
+      written_.emplace(object->second, name);
       return;
     }
     c10::optional<size_t> slot = object->second->type()->findAttributeSlot(name);
     if (!slot) return;
-    c10::IValue value = object->second->getSlot(*slot);
-    if (value.isObject()) objects_[copy->output()] = value.toObject();
+    const c10::IValue& value = object->second->slots()[*slot];
+    if (value.isObject()) objects_[copy->output()] = &value.toObjectRef();
   }
 
   // A node of an inlined callee, in `scope`, and without its values' debug
@@ -307,7 +312,8 @@ class NonLeafInliner {
   std::shared_ptr<jit::Graph> graph_;
   ModuleValuePaths module_paths_;
   // The module object each module value of graph_ holds, from the root down.
-  absl::flat_hash_map<const jit::Value*, c10::intrusive_ptr<c10::ivalue::Object>> objects_;
+  // (Raw pointers: the root module holds them all while the rewrite runs.)
+  absl::flat_hash_map<const jit::Value*, c10::ivalue::Object*> objects_;
   absl::flat_hash_set<Attribute> folded_, written_, never_fold_;
   jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
