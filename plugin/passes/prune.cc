@@ -83,13 +83,19 @@ void RemoveUnusedPureNodes(jit::Block* block, CallSummaries& summaries) {
   }
 }
 
-// An op that writes into a value its block returns (dict mode's
-// `_set_item(%out, "layer1", %a)` on the returned dict) is live.
-bool WritesReturnedValue(const jit::Node* n) {
-  if (!IsInPlaceOp(n)) return false;
-  for (const jit::Value* input : n->inputs()) {
-    for (const jit::Use& use : input->uses()) {
-      if (use.user->kind() == c10::prim::Return) return true;
+// An op that writes into a value something after it uses: dict mode's
+// `_set_item(%out, "layer1", %a)` on the returned dict, densenet's
+// `features.append(x)` on the list the next layer concatenates. torch's
+// elimination keeps it (conservatively: the later use may itself be dead,
+// which the elimination, run for other dead code, then sees).
+bool WritesValueUsedLater(const jit::Node* n) {
+  const c10::FunctionSchema* schema = n->maybeSchema();
+  if (schema == nullptr || !schema->is_mutable()) return false;
+  for (size_t i = 0; i < schema->arguments().size() && i < n->inputs().size(); ++i) {
+    const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
+    if (alias == nullptr || !alias->isWrite()) continue;
+    for (const jit::Use& use : n->input(i)->uses()) {
+      if (use.user != n && use.user->isAfter(n)) return true;
     }
   }
   return false;
@@ -107,7 +113,7 @@ bool MayHaveDeadCode(const jit::Block* block) {
       for (const jit::Value* output : n->outputs()) {
         if (!output->hasUses()) return true;
       }
-    } else if (!n->hasUses() && !n->hasSideEffects() && !WritesReturnedValue(n)) {
+    } else if (!n->hasUses() && !n->hasSideEffects() && !WritesValueUsedLater(n)) {
       return true;
     }
     for (const jit::Block* b : n->blocks()) {
