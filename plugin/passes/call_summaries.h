@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <torch/csrc/jit/api/function_impl.h>
@@ -54,6 +55,12 @@ bool IsCall(const torch::jit::Node* n);
 
 class CallSummaries {
  public:
+  // How a method's or function's code is summarized: from its ops' alias
+  // annotations where they tell the whole story, with AliasDb for the rest
+  // (kFromSchemas), or always with AliasDb (the reference, for tests).
+  enum class Method { kFromSchemas, kAliasDbOnly };
+  explicit CallSummaries(Method method = Method::kFromSchemas) : method_(method) {}
+
   // The summary of the method or function a call node calls (IsCall).
   const CallSummary& Of(const torch::jit::Node* call);
 
@@ -67,7 +74,10 @@ class CallSummaries {
   // `first_argument`: 1 for a method (its first input is the module), 0 for
   // a function.
   CallSummary Summarize(torch::jit::GraphFunction& callee, size_t first_argument);
+  std::optional<CallSummary> SummarizeFromSchemas(torch::jit::Graph& graph, size_t first_argument);
+  CallSummary SummarizeWithAliasDb(torch::jit::GraphFunction& callee, size_t first_argument);
 
+  Method method_;
   absl::flat_hash_map<const torch::jit::Function*, CallSummary> known_;
 };
 

@@ -30,34 +30,42 @@ bool ReadsOnly(const jit::Use& use) {
 
 }  // namespace
 
-jit::Value* FreshRoot(jit::Value* v, CallSummaries& summaries) {
+Origin FindOrigin(jit::Value* v, CallSummaries& summaries) {
   for (int steps = 0; steps < 1000; ++steps) {
     jit::Node* producer = v->node();
+    if (producer->kind() == c10::prim::Param) return {Origin::kGraphInput, v};
+    if (producer->kind() == c10::prim::GetAttr) return {Origin::kModuleState, v};
     if (IsCall(producer)) {
-      if (producer->outputs().size() != 1) return nullptr;
+      if (producer->outputs().size() != 1) return {Origin::kUnknown, v};
       const CallSummary& summary = summaries.Of(producer);
-      if (!summary.output_may_alias) return v;
-      if (!summary.output_aliases_only_arguments) return nullptr;
-      v = SoleTensorArgument(producer);
-      if (v == nullptr) return nullptr;
+      if (!summary.output_may_alias) return {Origin::kFresh, v};
+      if (!summary.output_aliases_only_arguments) return {Origin::kUnknown, v};
+      jit::Value* argument = SoleTensorArgument(producer);
+      if (argument == nullptr) return {Origin::kUnknown, v};
+      v = argument;
       continue;
     }
     const c10::FunctionSchema* schema = producer->maybeSchema();
-    if (schema == nullptr || v->offset() >= schema->returns().size()) return nullptr;
+    if (schema == nullptr || v->offset() >= schema->returns().size()) return {Origin::kUnknown, v};
     const c10::AliasInfo* result = schema->returns()[v->offset()].alias_info();
-    if (result == nullptr) return v;
-    if (result->isWildcardBefore() || result->isWildcardAfter()) return nullptr;
+    if (result == nullptr) return {Origin::kFresh, v};
+    if (result->isWildcardBefore() || result->isWildcardAfter()) return {Origin::kUnknown, v};
     jit::Value* source = nullptr;
     for (size_t i = 0; i < schema->arguments().size() && i < producer->inputs().size(); ++i) {
       const c10::AliasInfo* argument = schema->arguments()[i].alias_info();
       if (argument == nullptr || !SharesSet(*argument, *result)) continue;
-      if (source != nullptr) return nullptr;
+      if (source != nullptr) return {Origin::kUnknown, v};
       source = producer->input(i);
     }
-    if (source == nullptr) return nullptr;
+    if (source == nullptr) return {Origin::kUnknown, v};
     v = source;
   }
-  return nullptr;
+  return {Origin::kUnknown, v};
+}
+
+jit::Value* FreshRoot(jit::Value* v, CallSummaries& summaries) {
+  const Origin origin = FindOrigin(v, summaries);
+  return origin.kind == Origin::kFresh ? origin.value : nullptr;
 }
 
 std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Access access, CallSummaries& summaries) {

@@ -19,6 +19,21 @@
 
 namespace featx {
 
+// Where a tensor comes from: walking back through ops whose schema says
+// their output aliases one argument (add_, view) and calls whose code
+// returns their argument (Identity, Flatten, ReLU(inplace=True)), to
+struct Origin {
+  enum Kind {
+    kFresh,        // an op or call that made a new tensor: `value`
+    kGraphInput,   // the graph's input `value`
+    kModuleState,  // a module's parameter or buffer (prim::GetAttr)
+    kUnknown,      // several possible sources, a wildcard, an op without schema
+  };
+  Kind kind;
+  torch::jit::Value* value;
+};
+Origin FindOrigin(torch::jit::Value* v, CallSummaries& summaries);
+
 // The fresh tensor `v` is, or is a view or in-place result of: walking back
 // through ops whose schema says their output aliases one argument (add_,
 // view) and module calls whose code returns their argument (Identity,

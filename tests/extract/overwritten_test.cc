@@ -45,6 +45,31 @@ TEST_P(OverwrittenTest, FastPathAgreesWithAliasDbOnEveryNode) {
   }
 }
 
+// Summaries read from alias annotations equal AliasDb's on every method and
+// function every test model calls.
+TEST_P(OverwrittenTest, SummariesFromSchemasEqualAliasDbs) {
+  absl::StatusOr<testing::ReferenceModel> ref = testing::LoadReferenceModel(GetParam());
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  absl::StatusOr<NamedGraph> named = TraceNamedGraph(ref->module, {}, false);
+  ASSERT_TRUE(named.ok()) << named.status();
+  CallSummaries fast;
+  CallSummaries exact(CallSummaries::Method::kAliasDbOnly);
+  std::vector<torch::jit::Block*> blocks = {named->graph->block()};
+  while (!blocks.empty()) {
+    torch::jit::Block* block = blocks.back();
+    blocks.pop_back();
+    for (torch::jit::Node* n : block->nodes()) {
+      for (torch::jit::Block* b : n->blocks()) blocks.push_back(b);
+      if (!IsCall(n)) continue;
+      const CallSummary& a = fast.Of(n);
+      const CallSummary& b = exact.Of(n);
+      EXPECT_EQ(a.writes_arguments, b.writes_arguments) << *n;
+      EXPECT_EQ(a.output_may_alias, b.output_may_alias) << *n;
+      EXPECT_EQ(a.output_aliases_only_arguments, b.output_aliases_only_arguments) << *n;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModels, OverwrittenTest, ::testing::ValuesIn(testing::AvailableReferenceModels()),
                          [](const auto& info) { return info.param; });
 
