@@ -168,7 +168,44 @@ class NonLeafInliner {
         Emit(b, block, env, path);
         for (jit::Value* output : b->outputs()) block->registerOutput(mapped(output));
       }
+      if (copy->kind() == c10::prim::If) FoldIfBranchesAgree(copy, n, into, env);
     }
+  }
+
+  // An `if` whose branches compute nothing and give the same constants, as
+  // inception_v3's `self.training and self.aux_logits` does with aux_logits
+  // False: FX gets the same value in either mode, so the condition does not
+  // matter. Folding it here leaves `training` unread, and the model one
+  // graph for both modes instead of two.
+  void FoldIfBranchesAgree(jit::Node* copy, jit::Node* n, jit::Block* into, Env& env) {
+    std::vector<c10::IValue> values;
+    for (jit::Block* block : copy->blocks()) {
+      for (jit::Node* inner : block->nodes()) {
+        if (inner->kind() != c10::prim::Constant) return;
+      }
+      for (size_t i = 0; i < block->outputs().size(); ++i) {
+        c10::optional<c10::IValue> value = jit::toIValue(block->outputs()[i]);
+        if (!value || !IsPythonScalarType(block->outputs()[i]->type())) return;
+        if (i == values.size()) {
+          values.push_back(*value);
+        } else if (!(values[i] == *value)) {
+          return;
+        }
+      }
+    }
+    if (values.size() != n->outputs().size()) return;
+    std::vector<jit::Value*> constants;
+    jit::WithInsertPoint guard(into);
+    for (const c10::IValue& value : values) {
+      c10::optional<jit::Value*> constant = jit::tryInsertConstant(*graph_, value);
+      if (!constant) {
+        for (jit::Value* inserted : constants) inserted->node()->destroy();
+        return;
+      }
+      constants.push_back(*constant);
+    }
+    for (size_t i = 0; i < constants.size(); ++i) env[n->output(i)] = constants[i];
+    copy->destroy();
   }
 
   static std::optional<bool> ConstantBool(jit::Value* v) {

@@ -48,7 +48,7 @@ void FoldModuleAttributes(std::shared_ptr<torch::jit::Graph>& graph, const torch
 // leaves them.
 void SpecializeTraining(std::shared_ptr<torch::jit::Graph>& graph, bool training);
 
-// True when the graph reads some module's `training` (what SpecializeTraining
+// True when something in the graph uses a module's `training` (what SpecializeTraining
 // replaces); false means both modes give the same graph.
 bool ReadsTraining(const std::shared_ptr<torch::jit::Graph>& graph);
 

@@ -83,7 +83,11 @@ void RemoveDeadValues(jit::Block* block) {
 bool ReadsTraining(const std::shared_ptr<jit::Graph>& graph) {
   std::vector<jit::Node*> reads;
   CollectTrainingReads(graph->block(), &reads);
-  return !reads.empty();
+  // A read nothing uses (its `if` folded away) decides nothing.
+  for (const jit::Node* read : reads) {
+    if (read->output()->hasUses()) return true;
+  }
+  return false;
 }
 
 void SpecializeTraining(std::shared_ptr<jit::Graph>& graph, bool training) {

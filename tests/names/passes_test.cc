@@ -145,6 +145,47 @@ def forward(self, x: Tensor) -> Tensor:
       ->run(*graph);
 }
 
+// inception_v3's `self.training and self.aux_logits` with aux_logits False
+// is False in both modes: one graph serves both.
+TEST(InlineNonLeaf, ConditionOnTrainingThatGivesTheSameInBothModesFolds) {
+  jit::Module m = NewModule("mymodels.Aux");
+  m.register_attribute("aux_logits", c10::BoolType::get(), false);
+  m.define(R"(
+def forward(self, x: Tensor) -> Tensor:
+    aux_defined = self.training and self.aux_logits
+    if aux_defined:
+        x = x * 2.0
+    return torch.relu(x)
+)");
+  auto graph = ForwardCopy(m);
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(m, {});
+  ASSERT_TRUE(leaves.ok());
+  InlineNonLeaf(graph, *leaves, &m);
+  graph->lint();
+  FileCheck().check_not("prim::If")->check_not("aten::mul")->check("aten::relu")->run(*graph);
+  EXPECT_FALSE(ReadsTraining(graph));
+}
+
+// Branches that differ keep the condition, and the modes their own graphs.
+TEST(InlineNonLeaf, ConditionOnTrainingThatDiffersStays) {
+  jit::Module m = NewModule("mymodels.Aux");
+  m.register_attribute("aux_logits", c10::BoolType::get(), true);
+  m.define(R"(
+def forward(self, x: Tensor) -> Tensor:
+    aux_defined = self.training and self.aux_logits
+    if aux_defined:
+        x = x * 2.0
+    return torch.relu(x)
+)");
+  auto graph = ForwardCopy(m);
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(m, {});
+  ASSERT_TRUE(leaves.ok());
+  InlineNonLeaf(graph, *leaves, &m);
+  graph->lint();
+  FileCheck().check("prim::GetAttr[name=\"training\"]")->check("prim::If")->check("aten::mul")->run(*graph);
+  EXPECT_TRUE(ReadsTraining(graph));
+}
+
 TEST(FoldModuleAttributes, BranchOnAFalseFlagDisappears) {
   jit::Module m = NewModule("mymodels.Residual");
   m.register_attribute("use_res", c10::BoolType::get(), false);
