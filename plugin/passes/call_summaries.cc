@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "absl/container/flat_hash_set.h"
+#include "plugin/passes/fold_constants.h"
 #include "plugin/passes/tensor_memory.h"
 
 namespace featx {
@@ -83,12 +84,8 @@ bool IsTensorOrOptionalTensor(const c10::TypePtr& type) {
 // Whether a value of `type` may hold a tensor (a list of them, a tuple, a
 // module, an object): such arguments are left to AliasDb.
 bool MayHoldTensors(const c10::TypePtr& type) {
+  if (IsPythonScalarType(type)) return false;
   switch (type->kind()) {
-    case c10::TypeKind::BoolType:
-    case c10::TypeKind::IntType:
-    case c10::TypeKind::FloatType:
-    case c10::TypeKind::StringType:
-    case c10::TypeKind::NoneType:
     case c10::TypeKind::DeviceObjType:
       return false;
     case c10::TypeKind::ListType:

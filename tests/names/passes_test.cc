@@ -46,6 +46,24 @@ std::vector<std::string> EvalNames(const jit::Module& m, const std::vector<std::
 
 std::shared_ptr<jit::Graph> ForwardCopy(const jit::Module& m) { return m.get_method("forward").graph()->copy(); }
 
+// `m`'s forward inlined as featx does, with `m` for attribute values.
+std::shared_ptr<jit::Graph> Inlined(const jit::Module& m) {
+  auto graph = ForwardCopy(m);
+  absl::StatusOr<LeafModules> leaves = LeafModules::Create(m, {});
+  EXPECT_TRUE(leaves.ok());
+  InlineNonLeaf(graph, *leaves, &m);
+  graph->lint();
+  return graph;
+}
+
+// A root module whose forward calls `child`, held as `name`.
+jit::Module Calling(const std::string& name, const jit::Module& child) {
+  jit::Module top = NewModule("mymodels.Top");
+  top.register_module(name, child);
+  top.define("def forward(self, x: Tensor) -> Tensor:\n  return self." + name + ".forward(x)\n");
+  return top;
+}
+
 TEST(InlineNonLeaf, LeafCallsStayAndEverythingElseIsInlined) {
   jit::Module model = MakeDefaultModel();
   auto graph = ForwardCopy(model);
@@ -98,14 +116,8 @@ def forward(self, x: Tensor) -> Tensor:
         y = torch.dropout(y, self.drop_rate, self.training)
     return y
 )");
-  jit::Module top = NewModule("mymodels.Top");
-  top.register_module("layer", layer);
-  top.define("def forward(self, x: Tensor) -> Tensor:\n  return self.layer.forward(x)\n");
-  auto graph = ForwardCopy(top);
-  absl::StatusOr<LeafModules> leaves = LeafModules::Create(top, {});
-  ASSERT_TRUE(leaves.ok());
-  InlineNonLeaf(graph, *leaves, &top);
-  graph->lint();
+  jit::Module top = Calling("layer", layer);
+  auto graph = Inlined(top);
   FileCheck()
       .check_not("prim::If")
       ->check_not("aten::sigmoid")
@@ -129,14 +141,7 @@ def forward(self, x: Tensor) -> Tensor:
     self.calls = self.calls + 1
     return x
 )");
-  jit::Module top = NewModule("mymodels.Top");
-  top.register_module("counter", counter);
-  top.define("def forward(self, x: Tensor) -> Tensor:\n  return self.counter.forward(x)\n");
-  auto graph = ForwardCopy(top);
-  absl::StatusOr<LeafModules> leaves = LeafModules::Create(top, {});
-  ASSERT_TRUE(leaves.ok());
-  InlineNonLeaf(graph, *leaves, &top);
-  graph->lint();
+  auto graph = Inlined(Calling("counter", counter));
   FileCheck()
       .check("prim::GetAttr[name=\"calls\"]")
       ->check("prim::If")
@@ -145,11 +150,11 @@ def forward(self, x: Tensor) -> Tensor:
       ->run(*graph);
 }
 
-// inception_v3's `self.training and self.aux_logits` with aux_logits False
-// is False in both modes: one graph serves both.
-TEST(InlineNonLeaf, ConditionOnTrainingThatGivesTheSameInBothModesFolds) {
+// inception_v3's `aux_defined = self.training and self.aux_logits`,
+// inlined.
+std::shared_ptr<jit::Graph> InlinedAuxBranch(bool aux_logits) {
   jit::Module m = NewModule("mymodels.Aux");
-  m.register_attribute("aux_logits", c10::BoolType::get(), false);
+  m.register_attribute("aux_logits", c10::BoolType::get(), aux_logits);
   m.define(R"(
 def forward(self, x: Tensor) -> Tensor:
     aux_defined = self.training and self.aux_logits
@@ -157,31 +162,20 @@ def forward(self, x: Tensor) -> Tensor:
         x = x * 2.0
     return torch.relu(x)
 )");
-  auto graph = ForwardCopy(m);
-  absl::StatusOr<LeafModules> leaves = LeafModules::Create(m, {});
-  ASSERT_TRUE(leaves.ok());
-  InlineNonLeaf(graph, *leaves, &m);
-  graph->lint();
+  return Inlined(m);
+}
+
+// With aux_logits False the condition is False in both modes: one graph
+// serves both.
+TEST(InlineNonLeaf, ConditionOnTrainingThatGivesTheSameInBothModesFolds) {
+  auto graph = InlinedAuxBranch(/*aux_logits=*/false);
   FileCheck().check_not("prim::If")->check_not("aten::mul")->check("aten::relu")->run(*graph);
   EXPECT_FALSE(ReadsTraining(graph));
 }
 
 // Branches that differ keep the condition, and the modes their own graphs.
 TEST(InlineNonLeaf, ConditionOnTrainingThatDiffersStays) {
-  jit::Module m = NewModule("mymodels.Aux");
-  m.register_attribute("aux_logits", c10::BoolType::get(), true);
-  m.define(R"(
-def forward(self, x: Tensor) -> Tensor:
-    aux_defined = self.training and self.aux_logits
-    if aux_defined:
-        x = x * 2.0
-    return torch.relu(x)
-)");
-  auto graph = ForwardCopy(m);
-  absl::StatusOr<LeafModules> leaves = LeafModules::Create(m, {});
-  ASSERT_TRUE(leaves.ok());
-  InlineNonLeaf(graph, *leaves, &m);
-  graph->lint();
+  auto graph = InlinedAuxBranch(/*aux_logits=*/true);
   FileCheck().check("prim::GetAttr[name=\"training\"]")->check("prim::If")->check("aten::mul")->run(*graph);
   EXPECT_TRUE(ReadsTraining(graph));
 }
