@@ -31,7 +31,12 @@ namespace featx {
 // replaced by a new graph (the one given is only read). With
 // `root`, the module `graph` is a method of, calls through an interface-typed
 // submodule (torch.jit.interface) are resolved to the object `root` holds
-// there, as FX traces the object; without it they stay calls.
+// there, as FX traces the object; without it they stay calls. With `root`,
+// what FX evaluates in Python is evaluated while copying: plain attributes
+// of the modules `root` holds (not `training`, not ones the code writes)
+// become constants, scalar ops on constants their results, an `if` on a
+// constant its taken branch, and an `if` whose branches give the same
+// constants that constant; FoldModuleAttributes then finds nothing left.
 void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
                    const torch::jit::Module* root = nullptr);
 
