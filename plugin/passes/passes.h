@@ -36,7 +36,9 @@ namespace featx {
 // of the modules `root` holds (not `training`, not ones the code writes)
 // become constants, scalar ops on constants their results, an `if` on a
 // constant its taken branch, and an `if` whose branches give the same
-// constants that constant; FoldModuleAttributes then finds nothing left.
+// constants that constant; FoldModuleAttributes is left the reads of
+// modules the copy does not follow to their object (an interface-typed
+// submodule's own attributes).
 void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
                    const torch::jit::Module* root = nullptr);
 
