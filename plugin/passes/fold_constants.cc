@@ -52,6 +52,19 @@ jit::Value* AttributeConstant(jit::Graph& graph, const c10::TypePtr& type, const
   return constant ? *constant : nullptr;
 }
 
+std::vector<jit::Value*> InsertConstants(jit::Graph& graph, const std::vector<c10::IValue>& values) {
+  std::vector<jit::Value*> constants;
+  for (const c10::IValue& value : values) {
+    c10::optional<jit::Value*> constant = jit::tryInsertConstant(graph, value);
+    if (!constant) {
+      for (jit::Value* inserted : constants) inserted->node()->destroy();
+      return {};
+    }
+    constants.push_back(*constant);
+  }
+  return constants;
+}
+
 std::vector<jit::Value*> FoldScalarOp(jit::Graph& graph, jit::Node* n) {
   // An Uninitialized has no inputs and no value.
   // Cheap tests first: this runs on every node the inliner copies.
@@ -65,16 +78,9 @@ std::vector<jit::Value*> FoldScalarOp(jit::Graph& graph, jit::Node* n) {
   if (n->hasSideEffects()) return {};
   auto values = jit::runNodeIfInputsAreConstant(n, /*ignore_custom_classes=*/true);
   if (!values || values->size() != n->outputs().size()) return {};
-  std::vector<jit::Value*> constants;
   jit::WithInsertPoint guard(n);
-  for (const c10::IValue& value : *values) {
-    c10::optional<jit::Value*> constant = jit::tryInsertConstant(graph, value);
-    if (!constant) {
-      for (jit::Value* inserted : constants) inserted->node()->destroy();
-      return {};
-    }
-    constants.push_back(*constant);
-  }
+  std::vector<jit::Value*> constants = InsertConstants(graph, *values);
+  if (constants.empty()) return {};
   for (size_t i = 0; i < constants.size(); ++i) n->output(i)->replaceAllUsesWith(constants[i]);
   n->destroy();
   return constants;

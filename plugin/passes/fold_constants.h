@@ -29,6 +29,10 @@ bool IsPlainType(const c10::TypePtr& type);
 // Optional holding None is None: FX makes no node for a conv's bias=False.
 torch::jit::Value* AttributeConstant(torch::jit::Graph& graph, const c10::TypePtr& type, const c10::IValue& value);
 
+// Constants of `values` at the graph's insert point, in order; none (and
+// nothing inserted) if one of them cannot be a constant.
+std::vector<torch::jit::Value*> InsertConstants(torch::jit::Graph& graph, const std::vector<c10::IValue>& values);
+
 // If `n` computes Python scalars from constants (`aten::gt(0., 0.)`,
 // `aten::__not__(True)`), replaces it by constants of its results and
 // destroys it, returning them; otherwise returns nothing and leaves `n`.

@@ -195,16 +195,9 @@ class NonLeafInliner {
       }
     }
     if (values.size() != n->outputs().size()) return;
-    std::vector<jit::Value*> constants;
     jit::WithInsertPoint guard(into);
-    for (const c10::IValue& value : values) {
-      c10::optional<jit::Value*> constant = jit::tryInsertConstant(*graph_, value);
-      if (!constant) {
-        for (jit::Value* inserted : constants) inserted->node()->destroy();
-        return;
-      }
-      constants.push_back(*constant);
-    }
+    std::vector<jit::Value*> constants = InsertConstants(*graph_, values);
+    if (constants.size() != values.size()) return;
     for (size_t i = 0; i < constants.size(); ++i) env_[n->output(i)] = constants[i];
     copy->destroy();
   }
