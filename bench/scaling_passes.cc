@@ -68,6 +68,7 @@ featx::Rewrite RunTimed(const torch::jit::Module& model, const featx::ExtractorO
                         const std::vector<std::string>& passes, const std::string& prefix) {
   absl::StatusOr<featx::Rewrite> rewrite = featx::Rewrite::Start(model, options);
   Check(rewrite.status(), "start");
+  rewrite->passes_planned = passes;  // as RunPasses would
   for (const std::string& pass : passes) {
     Check(Timed(prefix + "/" + pass, [&] { return featx::RunPass(pass, *rewrite); }), pass);
   }

@@ -132,6 +132,7 @@ absl::Status RunPasses(const std::vector<std::string>& names, Rewrite& rewrite) 
     if (std::find(known.begin(), known.end(), name) == known.end()) return UnknownPass(name, known);
   }
   if (names.empty()) return absl::InvalidArgumentError("no passes to run");
+  rewrite.passes_planned = names;
   for (const std::string& name : names) {
     if (absl::Status status = RunPass(name, rewrite); !status.ok()) return status;
   }

@@ -25,6 +25,8 @@ const PassRegistration kRegistrations[] = {
                           "torchvision's warning, through the host's logging, when train and eval names differ")),
     PassRegistration(Pass(kChooseOutputs, Stage::kNamed, Stage::kChosen, ChooseOutputsStep,
                           "resolves return_nodes to nodes in each mode (prefixes, output names, did-you-mean)")),
+    PassRegistration(Pass(kRestoreCalls, Stage::kChosen, Stage::kChosen, RestoreCallsStep,
+                          "puts back as module calls the inlined calls that hold no chosen node")),
     PassRegistration(Pass(kProtectAliases, Stage::kChosen, Stage::kChosen, ProtectAliasesStep,
                           "keeps a chosen value as it was at its node when a later op writes it in place")),
     PassRegistration(Pass(kInsertTaps, Stage::kChosen, Stage::kEmitted, InsertTapsStep,

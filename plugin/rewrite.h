@@ -92,8 +92,10 @@ struct Rewrite {
   std::optional<Choices> choices;
 
   Stage stage = Stage::kModule;
-  // Names of the passes run so far, in order.
+  // Names of the passes run so far, in order, and those RunPasses was given
+  // (empty while passes run one by one): a pass may prepare for a later one.
   std::vector<std::string> passes_run;
+  std::vector<std::string> passes_planned;
 
   // kInlined: forward's graph inlined down to leaf calls, and its argument
   // names (after `self`).

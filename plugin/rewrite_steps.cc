@@ -1,5 +1,6 @@
 #include "plugin/rewrite_steps.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -139,7 +140,9 @@ absl::Status InlineNonLeafStep(Rewrite& rewrite) {
     rewrite.input_names.erase(rewrite.input_names.begin());  // self
     // InlineNonLeaf builds a new graph: forward's own is only read.
     rewrite.inlined = forward.graph();
-    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module);
+    const std::vector<std::string>& planned = rewrite.passes_planned;
+    const bool restore = std::find(planned.begin(), planned.end(), kRestoreCalls) != planned.end();
+    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module, /*mark_calls=*/restore);
   });
 }
 
@@ -206,6 +209,22 @@ absl::Status ChooseOutputsStep(Rewrite& rewrite) {
     part->tap_copies.assign(part->values.size(), false);
   }
   return absl::OkStatus();
+}
+
+absl::Status RestoreCallsStep(Rewrite& rewrite) {
+  return ForEachMode(rewrite, [&](ModeRewrite& part) {
+    std::vector<const jit::Node*> keep;
+    for (size_t i = 0; i < part.chosen.size(); ++i) {
+      if (part.chosen[i].node->node != nullptr) keep.push_back(part.chosen[i].node->node);
+      keep.push_back(part.values[i]->node());
+    }
+    const absl::flat_hash_set<const jit::Node*> removed = RestoreCalls(part.named.graph, keep);
+    // Names of nodes now inside a call name nothing in the graph.
+    for (NamedNode& n : part.named.nodes) {
+      if (n.node != nullptr && removed.contains(n.node)) n = {n.name, nullptr, nullptr};
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status ProtectAliasesStep(Rewrite& rewrite) {

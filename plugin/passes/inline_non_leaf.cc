@@ -79,7 +79,8 @@ bool IsForward(absl::string_view method) {
 // graph every few dozen nodes: quadratic, 1 s at 40k nodes.
 class NonLeafInliner {
  public:
-  NonLeafInliner(const LeafModules& leaves, const jit::Module* root) : leaves_(leaves), root_(root) {}
+  NonLeafInliner(const LeafModules& leaves, const jit::Module* root, bool mark_calls)
+      : leaves_(leaves), root_(root), mark_calls_(mark_calls) {}
 
   std::shared_ptr<jit::Graph> Run(jit::Graph& forward) {
     // An attribute the code also writes (prim::SetAttr) is not a constant:
@@ -143,8 +144,11 @@ class NonLeafInliner {
         // A function call's first input is the function itself.
         const size_t first = n->kind() == c10::prim::CallFunction ? 1 : 0;
         for (size_t i = 0; i < body.inputs().size(); ++i) env[body.inputs()[i]] = mapped(n->input(first + i));
+        jit::Node* begin =
+            mark_calls_ && Restorable(n, mapped) ? into->appendNode(graph_->create(kCallBegin, 0)) : nullptr;
         Emit(body.block(), into, &callee_path);
         for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = mapped(body.outputs()[i]);
+        if (begin != nullptr) MarkEnd(begin, n, mapped, into);
         continue;
       }
       jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
@@ -200,6 +204,34 @@ class NonLeafInliner {
     if (constants.size() != values.size()) return;
     for (size_t i = 0; i < constants.size(); ++i) env_[n->output(i)] = constants[i];
     copy->destroy();
+  }
+
+  // A call RestoreCalls could put back: of a submodule's method (the root's
+  // own methods are not the new forward's), returning one value.
+  template <typename Mapped>
+  bool Restorable(jit::Node* call, const Mapped& mapped) const {
+    if (call->kind() != c10::prim::CallMethod || call->outputs().size() != 1) return false;
+    const jit::Value* module = mapped(call->input(0));
+    return module != self_ && module->type()->kind() == c10::TypeKind::ClassType;
+  }
+
+  // Closes the marks `begin` opened for `call`, whose code is in `into`
+  // after it; a call whose code left no node but constants has none.
+  template <typename Mapped>
+  void MarkEnd(jit::Node* begin, jit::Node* call, const Mapped& mapped, jit::Block* into) {
+    bool only_constants = true;
+    for (jit::Node* n = begin->next(); n != into->return_node() && only_constants; n = n->next()) {
+      only_constants = n->kind() == c10::prim::Constant;
+    }
+    if (only_constants) {
+      begin->destroy();
+      return;
+    }
+    jit::Node* end = graph_->create(kCallEnd, 0);
+    end->s_(c10::attr::name, call->s(c10::attr::name));
+    for (jit::Value* input : call->inputs()) end->addInput(mapped(input));
+    end->addInput(mapped(call->output()));
+    into->appendNode(end);
   }
 
   static std::optional<bool> ConstantBool(jit::Value* v) {
@@ -355,14 +387,16 @@ class NonLeafInliner {
   jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
   const jit::Module* root_;
+  const bool mark_calls_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
   absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
 };
 
 }  // namespace
 
-void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves, const jit::Module* root) {
-  graph = NonLeafInliner(leaves, root).Run(*graph);
+void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves, const jit::Module* root,
+                   bool mark_calls) {
+  graph = NonLeafInliner(leaves, root, mark_calls).Run(*graph);
   GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
 }
 

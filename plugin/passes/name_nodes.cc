@@ -32,6 +32,8 @@ namespace jit = ::torch::jit;
 bool IsStructural(const jit::Node* n) {
   static const absl::flat_hash_set<c10::Symbol> kStructural = {
       c10::prim::Constant,
+      kCallBegin,
+      kCallEnd,
       c10::prim::ListConstruct,
       c10::prim::TupleConstruct,
       c10::prim::DictConstruct,

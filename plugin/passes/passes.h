@@ -18,6 +18,7 @@
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/ir.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "plugin/leaf_modules.h"
 #include "plugin/passes/call_summaries.h"
 
@@ -39,8 +40,25 @@ namespace featx {
 // constants that constant; FoldModuleAttributes is left the reads of
 // modules the copy does not follow to their object (an interface-typed
 // submodule's own attributes).
+// With `mark_calls`, each inlined call of a submodule's method is left
+// between two marks, prim::featx_call_begin() before its code and
+// prim::featx_call_end[name=<method>](module, arguments..., returned) after
+// it, for RestoreCalls; no other pass runs on marked graphs (the names they
+// give are the same, saving one fails).
 void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
-                   const torch::jit::Module* root = nullptr);
+                   const torch::jit::Module* root = nullptr, bool mark_calls = false);
+
+// The marks InlineNonLeaf(mark_calls) leaves around an inlined call.
+extern const c10::Symbol kCallBegin;
+extern const c10::Symbol kCallEnd;
+
+// Puts each marked call back as one prim::CallMethod where its code holds
+// none of `keep` (nor an if or loop around one) and is still a unit: nothing
+// after it uses a value it makes other than what it returns. Calls that
+// stay inlined have their inner calls tried; every mark is removed. Returns
+// the nodes removed (so that callers can forget them).
+absl::flat_hash_set<const torch::jit::Node*> RestoreCalls(std::shared_ptr<torch::jit::Graph>& graph,
+                                                          const std::vector<const torch::jit::Node*>& keep);
 
 // Replaces reads of plain module attributes (bool, int, float, str, None, and
 // tuples, lists and optionals of them) with their values in `module`, as FX

@@ -49,9 +49,10 @@ TEST(DictExtractor, GraphIsPrunedAfterTheLastChosenNode) {
     }
     module_calls += n->kind() == c10::prim::CallMethod;
   }
-  // conv1, bn1, relu, maxpool, and 2 blocks of 6 leaf calls (relu twice):
-  // nothing after layer1 survives.
-  EXPECT_EQ(module_calls, 4 + 2 * 6);
+  // conv1, bn1, relu, maxpool, layer1.0 as the one call it was (nothing in
+  // it is chosen), and layer1.1's 6 leaf calls (relu twice), whose last is
+  // the chosen node: nothing after layer1 survives.
+  EXPECT_EQ(module_calls, 4 + 1 + 6);
   c10::Dict<std::string, at::Tensor> got = Forward(*extractor, ref.input);
   EXPECT_EQ(Keys(got), std::vector<std::string>{"feat"});
   EXPECT_EQ(got.at("feat").sizes(), (std::vector<int64_t>{1, 64, 16, 16}));

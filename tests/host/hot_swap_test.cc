@@ -79,7 +79,11 @@ TEST(HotSwap, ServingThreadsKeepServingWhileAnotherThreadRewrites) {
   for (int t = 0; t < 8; ++t) {
     servers.emplace_back([&] {
       torch::NoGradGuard no_grad;
-      while (!done.load() || served.load() < 200) {
+      // Until the rewrites are done, 200 requests are served, and one ran on
+      // a rewritten model: on a busy machine every request may otherwise
+      // begin before the first rewrite is published (bounded, in case taps
+      // never record).
+      while (!done.load() || served.load() < 200 || (captured.load() == 0 && served.load() < 20000)) {
         std::shared_ptr<const torch::jit::Module> model;
         {
           std::lock_guard<std::mutex> lock(mu);
