@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,10 @@ absl::Status RunExtract() {
   module.eval();
   OutputManifest manifest;
   FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, options, &manifest));
+  // One request: the graph executor's optimizations (profiling, fusion)
+  // pay off over many, and on a first run they cost more than the model's
+  // own work, more than linearly in its size (a 30k-node model: 12-34 s).
+  torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   FEATX_ASSIGN_OR_RETURN(Extraction got, RunExtractor(module, manifest, {input}));
   FEATX_RETURN_IF_ERROR(SavePickle(output, got.activations));
   for (const auto& item : got.activations) {
