@@ -2,7 +2,9 @@
 // pass of the naming pipeline and of the load-time rewrite in each mode, the
 // install, a save and a load of the result beside the plain model's, and the
 // process's peak RSS. bench/scaling.py runs it once per model (a fresh
-// process each, so the peak is this model's) and fits the slopes.
+// process each, so the peak is this model's) and fits the slopes. The
+// pipelines run --rounds times each, every run reported; scaling.py keeps
+// each step's fastest.
 //
 //   scaling_passes --model=deep_10000.pt --return_nodes=a,b,c
 //
@@ -33,6 +35,9 @@
 ABSL_FLAG(std::string, model, "", "TorchScript model to rewrite");
 ABSL_FLAG(std::vector<std::string>, return_nodes, {}, "nodes to extract (default: the last eval node)");
 ABSL_FLAG(int, names_only, 0, "run only the naming pipeline, this many times (to profile it)");
+ABSL_FLAG(int, rounds, 3,
+          "run the naming pipeline and each mode's rewrite this many times, each reported (the first also "
+          "compiles the model's methods, which torch does lazily once per process)");
 ABSL_FLAG(int, extract_only, 0, "run only CreateFeatureExtractor (dict mode), this many times (to profile it)");
 
 namespace {
@@ -107,6 +112,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   featx::Rewrite named = RunTimed(model, {}, featx::NamingPipeline({}), "names");
+  for (int i = 1; i < absl::GetFlag(FLAGS_rounds) && absl::GetFlag(FLAGS_names_only) == 0; ++i) {
+    RunTimed(model, {}, featx::NamingPipeline({}), "names");
+  }
   if (absl::GetFlag(FLAGS_names_only) > 0) {
     for (int i = 1; i < absl::GetFlag(FLAGS_names_only); ++i) RunTimed(model, {}, featx::NamingPipeline({}), "names");
     return 0;
@@ -122,6 +130,9 @@ int main(int argc, char** argv) {
     const std::string prefix(featx::ModeName(mode));
     featx::ExtractorOptions options{.return_nodes = nodes, .mode = mode, .suppress_diff_warning = true};
     featx::Rewrite rewrite = RunTimed(model, options, featx::LoadTimePipeline(options), prefix);
+    for (int i = 1; i < absl::GetFlag(FLAGS_rounds); ++i) {
+      rewrite = RunTimed(model, options, featx::LoadTimePipeline(options), prefix);
+    }
     absl::StatusOr<torch::jit::Module> rewritten =
         Timed(prefix + "/install", [&] { return featx::WithForward(model, rewrite.forward); });
     Check(rewritten.status(), "install");
