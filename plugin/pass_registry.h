@@ -4,7 +4,7 @@
 // (plugin/register_passes.cc): `featx.inline_non_leaf`,
 // `featx.fold_module_attributes`, `featx.specialize_training`,
 // `featx.name_nodes`, `featx.warn_graph_differences`,
-// `featx.choose_outputs`, `featx.restore_calls`, `featx.protect_aliases`, `featx.insert_taps`,
+// `featx.choose_outputs`, `featx.protect_aliases`, `featx.restore_calls`, `featx.insert_taps`,
 // `featx.return_dict`, `featx.return_tuple`, `featx.prune`,
 // `featx.bracket_request`, `featx.merge_train_eval`.
 //

@@ -13,8 +13,8 @@ std::vector<std::string> NamingPipeline(const TracerOptions& options) {
 std::vector<std::string> LoadTimePipeline(const ExtractorOptions& options) {
   std::vector<std::string> passes = NamingPipeline({options.leaf_modules, options.suppress_diff_warning});
   passes.push_back(kChooseOutputs);
-  passes.push_back(kRestoreCalls);
   passes.push_back(kProtectAliases);
+  passes.push_back(kRestoreCalls);
   switch (options.mode) {
     case Mode::kTap:
       passes.push_back(kInsertTaps);

@@ -19,8 +19,8 @@ inline constexpr char kSpecializeTraining[] = "featx.specialize_training";
 inline constexpr char kNameNodes[] = "featx.name_nodes";
 inline constexpr char kWarnGraphDifferences[] = "featx.warn_graph_differences";
 inline constexpr char kChooseOutputs[] = "featx.choose_outputs";
-inline constexpr char kRestoreCalls[] = "featx.restore_calls";
 inline constexpr char kProtectAliases[] = "featx.protect_aliases";
+inline constexpr char kRestoreCalls[] = "featx.restore_calls";
 inline constexpr char kInsertTaps[] = "featx.insert_taps";
 inline constexpr char kReturnDict[] = "featx.return_dict";
 inline constexpr char kReturnTuple[] = "featx.return_tuple";
@@ -42,12 +42,12 @@ inline constexpr char kMergeTrainEval[] = "featx.merge_train_eval";
 // kNamed -> kChosen: resolves return_nodes in each mode and checks that each
 // mode can emit its nodes.
 [[nodiscard]] absl::Status ChooseOutputsStep(Rewrite& rewrite);
-// kChosen: puts back as module calls the inlined calls that hold no chosen
-// node (when featx.inline_non_leaf knew this pass would run: RunPasses).
-[[nodiscard]] absl::Status RestoreCallsStep(Rewrite& rewrite);
 // kChosen: a chosen value that is overwritten later is emitted as it was at
 // its node (a clone in dict and tuple mode, a copying tap in tap mode).
 [[nodiscard]] absl::Status ProtectAliasesStep(Rewrite& rewrite);
+// kChosen: puts back as module calls the inlined calls that hold no chosen
+// node (when featx.inline_non_leaf knew this pass would run: RunPasses).
+[[nodiscard]] absl::Status RestoreCallsStep(Rewrite& rewrite);
 // kChosen -> kEmitted, one per mode.
 [[nodiscard]] absl::Status InsertTapsStep(Rewrite& rewrite);
 [[nodiscard]] absl::Status ReturnDictStep(Rewrite& rewrite);

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "plugin/passes/fold_constants.h"
+#include "plugin/passes/passes.h"
 #include "plugin/passes/tensor_memory.h"
 
 namespace featx {
@@ -218,6 +219,12 @@ CallSummary CallSummaries::SummarizeWithAliasDb(jit::GraphFunction& callee, size
 void CallSummaries::ReplaceCalls(jit::Block* block) {
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     jit::Node* call = *it;
+    if (call->kind() == kCallBegin || call->kind() == kCallEnd) {
+      // featx.restore_calls's marks: no op, and AliasDb refuses unknown ones.
+      ++it;
+      call->destroy();
+      continue;
+    }
     jit::GraphFunction* callee = jit::tryToGraphFunction(call);
     if (callee == nullptr) {
       for (jit::Block* b : call->blocks()) ReplaceCalls(b);

@@ -41,12 +41,34 @@ bool WriteMayBeSeenLater(jit::Value* input, const jit::Node* writer, CallSummari
   return MemoryUsedAfter(root, writer, Access::kAny, summaries).value_or(true);
 }
 
+// An op that writes into a value something after it uses: dict mode's
+// `_set_item(%out, "layer1", %a)` on the returned dict, densenet's
+// `features.append(x)` on the list the next layer concatenates. torch's
+// elimination keeps it (conservatively: the later use may itself be dead,
+// which the elimination, run for other dead code, then sees).
+bool WritesValueUsedLater(const jit::Node* n) {
+  const c10::FunctionSchema* schema = n->maybeSchema();
+  if (schema == nullptr || !schema->is_mutable()) return false;
+  for (size_t i = 0; i < schema->arguments().size() && i < n->inputs().size(); ++i) {
+    const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
+    if (alias == nullptr || !alias->isWrite()) continue;
+    for (const jit::Use& use : n->input(i)->uses()) {
+      if (use.user != n && use.user->isAfter(n)) return true;
+    }
+  }
+  return false;
+}
+
 bool IsUnneededCall(const jit::Node* n, CallSummaries& summaries) {
   if (n->hasUses()) return false;
   const bool is_call = n->kind() == c10::prim::CallMethod;
   const bool in_place = is_call ? summaries.Of(n).writes_arguments : IsInPlaceOp(n);
   if (!is_call && !in_place) return false;
   if (!in_place) return true;
+  // Decided without asking what its tensors alias (which, for a tensor a
+  // module call made, means summarizing the call): densenet's
+  // `features.append(new_features)` on the list a later torch.cat reads.
+  if (!is_call && WritesValueUsedLater(n)) return false;
   for (size_t i = is_call ? 1 : 0; i < n->inputs().size(); ++i) {
     jit::Value* input = n->input(i);
     if (!input->type()->isSubtypeOf(*c10::TensorType::get())) continue;
@@ -81,24 +103,6 @@ void RemoveUnusedPureNodes(jit::Block* block, CallSummaries& summaries) {
     if (n->kind() == c10::prim::CallFunction || n->kind() == c10::prim::Param) continue;
     n->destroy();
   }
-}
-
-// An op that writes into a value something after it uses: dict mode's
-// `_set_item(%out, "layer1", %a)` on the returned dict, densenet's
-// `features.append(x)` on the list the next layer concatenates. torch's
-// elimination keeps it (conservatively: the later use may itself be dead,
-// which the elimination, run for other dead code, then sees).
-bool WritesValueUsedLater(const jit::Node* n) {
-  const c10::FunctionSchema* schema = n->maybeSchema();
-  if (schema == nullptr || !schema->is_mutable()) return false;
-  for (size_t i = 0; i < schema->arguments().size() && i < n->inputs().size(); ++i) {
-    const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
-    if (alias == nullptr || !alias->isWrite()) continue;
-    for (const jit::Use& use : n->input(i)->uses()) {
-      if (use.user != n && use.user->isAfter(n)) return true;
-    }
-  }
-  return false;
 }
 
 // Whether torch's elimination could remove anything: a node whose outputs

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "plugin/passes/passes.h"
 
 namespace featx {
 namespace {
@@ -77,6 +78,8 @@ std::optional<bool> MemoryUsedAfter(jit::Value* root, const jit::Node* node, Acc
     const bool container = !alias->type()->isSubtypeOf(*c10::TensorType::get());
     for (const jit::Use& use : alias->uses()) {
       jit::Node* user = use.user;
+      // featx.restore_calls's marks only name values: they do not read them.
+      if (user->kind() == kCallEnd) continue;
       const bool after = user != node && user->isAfter(node);
       // A tuple or list is followed only into what returns it, packs it
       // again, or reads it (aten::cat); not into an unpack or a call.
