@@ -60,6 +60,8 @@ struct ModeRewrite {
   // "train" or "eval" (for messages); "train" also while both modes share
   // this object.
   std::string training;
+  // After featx.restore_calls, only the chosen nodes' entries point into
+  // the graph (the others may be inside a call again); all keep their names.
   NamedGraph named;
   // The chosen nodes (featx.choose_outputs), in graph order, and the value
   // to emit for each: the node's value, or the clone of it that

@@ -8,6 +8,7 @@
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/graph_diff_warning.h"
@@ -218,10 +219,15 @@ absl::Status RestoreCallsStep(Rewrite& rewrite) {
       if (part.chosen[i].node->node != nullptr) keep.push_back(part.chosen[i].node->node);
       keep.push_back(part.values[i]->node());
     }
-    const absl::flat_hash_set<const jit::Node*> removed = RestoreCalls(part.named.graph, keep);
-    // Names of nodes now inside a call name nothing in the graph.
+    RestoreCalls(part.named.graph, keep);
+    // Only the chosen nodes are sure to be in the graph still: the others
+    // may be inside a call again. Their names stay.
+    absl::flat_hash_set<const NamedNode*> chosen;
+    for (const ChosenNode& c : part.chosen) chosen.insert(c.node);
     for (NamedNode& n : part.named.nodes) {
-      if (n.node != nullptr && removed.contains(n.node)) n = {n.name, nullptr, nullptr};
+      if (chosen.contains(&n)) continue;
+      n.node = nullptr;
+      n.value = nullptr;
     }
     return absl::OkStatus();
   });

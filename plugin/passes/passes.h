@@ -18,7 +18,6 @@
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/ir.h>
 
-#include "absl/container/flat_hash_set.h"
 #include "plugin/leaf_modules.h"
 #include "plugin/passes/call_summaries.h"
 
@@ -56,9 +55,8 @@ extern const c10::Symbol kCallEnd;
 // none of `keep` (nor an if or loop around one) and is still a unit: nothing
 // after it uses a value it makes other than what it returns. Calls that
 // stay inlined have their inner calls tried; every mark is removed. Returns
-// the nodes removed (so that callers can forget them).
-absl::flat_hash_set<const torch::jit::Node*> RestoreCalls(std::shared_ptr<torch::jit::Graph>& graph,
-                                                          const std::vector<const torch::jit::Node*>& keep);
+// how many calls were put back.
+size_t RestoreCalls(std::shared_ptr<torch::jit::Graph>& graph, const std::vector<const torch::jit::Node*>& keep);
 
 // Replaces reads of plain module attributes (bool, int, float, str, None, and
 // tuples, lists and optionals of them) with their values in `module`, as FX

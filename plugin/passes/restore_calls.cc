@@ -32,8 +32,7 @@ namespace jit = ::torch::jit;
 
 class CallRestorer {
  public:
-  CallRestorer(const std::vector<const jit::Node*>& keep, absl::flat_hash_set<const jit::Node*>* removed)
-      : removed_(removed) {
+  explicit CallRestorer(const std::vector<const jit::Node*>& keep) {
     // A kept node and every node whose blocks hold it: a call holds a kept
     // node when one of its top-level nodes is in this set.
     for (const jit::Node* n : keep) {
@@ -64,23 +63,11 @@ class CallRestorer {
   // Restores the call `begin` opens, or removes its marks so that its nodes
   // are visited in turn; returns the node to visit next.
   jit::Node* RestoreOrOpen(jit::Node* begin) {
-    jit::Block* block = begin->owningBlock();
-    Body body;
-    jit::Node* end = nullptr;
-    int depth = 0;
-    for (jit::Node* n = begin->next(); n != block->return_node(); n = n->next()) {
-      if (n->kind() == kCallBegin) ++depth;
-      if (n->kind() == kCallEnd && depth-- == 0) {
-        end = n;
-        break;
-      }
-      body.nodes.push_back(n);
-      body.inside.insert(n);
-    }
+    jit::Node* end = MatchingEnd(begin);
     jit::Node* next = begin->next();
-    if (end != nullptr && Restorable(body, end)) {
+    if (end != nullptr && Restorable(begin, end)) {
       next = end->next();
-      Replace(body, end);
+      Replace(begin, end);
     } else if (end != nullptr) {
       end->destroy();
     }
@@ -88,15 +75,25 @@ class CallRestorer {
     return next;
   }
 
-  // The nodes between a call's marks, in order, and as a set.
-  struct Body {
-    std::vector<jit::Node*> nodes;
-    absl::flat_hash_set<const jit::Node*> inside;
-    bool Holds(const jit::Value* v) const { return inside.contains(TopLevel(v->node(), *nodes.front())); }
-  };
+  static jit::Node* MatchingEnd(jit::Node* begin) {
+    int depth = 0;
+    for (jit::Node* n = begin->next(); n != begin->owningBlock()->return_node(); n = n->next()) {
+      if (n->kind() == kCallBegin) ++depth;
+      if (n->kind() == kCallEnd && depth-- == 0) return n;
+    }
+    return nullptr;
+  }
 
-  bool Restorable(const Body& body, const jit::Node* end) const {
-    if (body.nodes.empty()) return false;
+  // The node in `begin`'s block that holds `n` (n itself, or the if or
+  // loop it is in) lies between the marks. Nodes keep their order's
+  // positions: a comparison, not a set of the call's nodes.
+  static bool Inside(const jit::Node* n, const jit::Node* begin, const jit::Node* end) {
+    while (n != nullptr && n->owningBlock() != begin->owningBlock()) n = n->owningBlock()->owningNode();
+    return n != nullptr && begin->isBefore(n) && n->isBefore(end);
+  }
+
+  bool Restorable(const jit::Node* begin, const jit::Node* end) const {
+    if (begin->next() == end) return false;
     auto type = end->input(0)->type()->cast<c10::ClassType>();
     jit::Function* method = type != nullptr ? type->findMethod(end->s(c10::attr::name)) : nullptr;
     if (method == nullptr) return false;
@@ -107,29 +104,21 @@ class CallRestorer {
     if (returns.size() != 1 || !returns[0].type()->isSubtypeOf(*returned->type())) return false;
     // The module and the arguments come from before the call.
     for (size_t i = 0; i + 1 < end->inputs().size(); ++i) {
-      if (body.Holds(end->input(i))) return false;
+      if (Inside(end->input(i)->node(), begin, end)) return false;
     }
-    for (const jit::Node* n : body.nodes) {
+    for (const jit::Node* n = begin->next(); n != end; n = n->next()) {
       if (held_.contains(n)) return false;
       for (const jit::Value* output : n->outputs()) {
         if (output == returned) continue;
         for (const jit::Use& use : output->uses()) {
-          if (use.user != end && !body.inside.contains(TopLevel(use.user, *n))) return false;
+          if (use.user != end && !Inside(use.user, begin, end)) return false;
         }
       }
     }
     return true;
   }
 
-  // The node in `sibling`'s block that holds `n`: n itself, or the if or
-  // loop it is in; nullptr for a node outside that block.
-  static const jit::Node* TopLevel(const jit::Node* n, const jit::Node& sibling) {
-    const jit::Block* block = sibling.owningBlock();
-    while (n != nullptr && n->owningBlock() != block) n = n->owningBlock()->owningNode();
-    return n;
-  }
-
-  void Replace(const Body& body, jit::Node* end) {
+  void Replace(jit::Node* begin, jit::Node* end) {
     auto type = end->input(0)->type()->expect<c10::ClassType>();
     const std::string& name = end->s(c10::attr::name);
     jit::Node* call = end->owningGraph()->create(c10::prim::CallMethod, /*num_outputs=*/1);
@@ -138,26 +127,25 @@ class CallRestorer {
     call->output()->setType(type->getMethod(name).getSchema().returns()[0].type());
     call->insertAfter(end);
     jit::Value* returned = end->inputs().back();
-    end->destroy();
     // A value the code returned from outside itself (an argument it passes
     // on) stays that value; the call's own result then goes unused.
-    if (body.Holds(returned)) returned->replaceAllUsesWith(call->output());
-    for (auto it = body.nodes.rbegin(); it != body.nodes.rend(); ++it) {
-      Record(*it);
-      (*it)->destroy();
+    const bool made_inside = Inside(returned->node(), begin, end);
+    end->destroy();
+    if (made_inside) returned->replaceAllUsesWith(call->output());
+    for (jit::Node* n = call->prev(); n != begin;) {
+      jit::Node* earlier = n->prev();
+      n->destroy();
+      n = earlier;
     }
+    ++restored_;
   }
 
-  // `n` and the nodes of its blocks, which Node::destroy removes with it.
-  void Record(const jit::Node* n) {
-    removed_->insert(n);
-    for (const jit::Block* b : n->blocks()) {
-      for (const jit::Node* inner : b->nodes()) Record(inner);
-    }
-  }
+ public:
+  size_t restored() const { return restored_; }
 
+ private:
   absl::flat_hash_set<const jit::Node*> held_;
-  absl::flat_hash_set<const jit::Node*>* removed_;
+  size_t restored_ = 0;
 };
 
 }  // namespace
@@ -165,12 +153,11 @@ class CallRestorer {
 const c10::Symbol kCallBegin = c10::Symbol::fromQualString("prim::featx_call_begin");
 const c10::Symbol kCallEnd = c10::Symbol::fromQualString("prim::featx_call_end");
 
-absl::flat_hash_set<const jit::Node*> RestoreCalls(std::shared_ptr<jit::Graph>& graph,
-                                                   const std::vector<const jit::Node*>& keep) {
-  absl::flat_hash_set<const jit::Node*> removed;
-  CallRestorer(keep, &removed).Restore(graph->block());
+size_t RestoreCalls(std::shared_ptr<jit::Graph>& graph, const std::vector<const jit::Node*>& keep) {
+  CallRestorer restorer(keep);
+  restorer.Restore(graph->block());
   GRAPH_DUMP("After featx RestoreCalls: ", graph);
-  return removed;
+  return restorer.restored();
 }
 
 }  // namespace featx

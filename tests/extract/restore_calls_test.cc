@@ -70,11 +70,7 @@ TEST(RestoreCalls, ACallHoldingNoKeptNodeIsACallAgain) {
       ->check("prim::featx_call_begin")
       ->run(*graph);
   jit::Node* kept = Last(*graph, c10::aten::add);  // second's `+ 1`
-  jit::Node* first_relu = nullptr;
-  for (jit::Node* n : graph->nodes()) {
-    if (n->kind() == c10::aten::relu && first_relu == nullptr) first_relu = n;
-  }
-  const absl::flat_hash_set<const jit::Node*> removed = RestoreCalls(graph, {kept});
+  EXPECT_EQ(RestoreCalls(graph, {kept}), 1u);
   graph->lint();
   FileCheck()
       .check("prim::GetAttr[name=\"first\"]")
@@ -84,8 +80,7 @@ TEST(RestoreCalls, ACallHoldingNoKeptNodeIsACallAgain) {
       ->check_not("featx_call")
       ->run(*graph);
   EXPECT_EQ(graph->toString().find("featx_call"), std::string::npos) << *graph;
-  EXPECT_TRUE(removed.contains(first_relu));
-  EXPECT_FALSE(removed.contains(kept));
+  EXPECT_EQ(kept->kind(), c10::aten::add);  // still in the graph
 }
 
 TEST(RestoreCalls, ACallHoldingAKeptNodeStaysInlinedAndItsInnerCallsAreTried) {
@@ -153,7 +148,7 @@ TEST(RestoreCalls, UnmarkedGraphsAreLeftAsTheyAre) {
   ASSERT_TRUE(leaves.ok());
   InlineNonLeaf(graph, *leaves, &model);
   const std::string before = graph->toString();
-  EXPECT_TRUE(RestoreCalls(graph, {}).empty());
+  EXPECT_EQ(RestoreCalls(graph, {}), 0u);
   EXPECT_EQ(graph->toString(), before);
 }
 
