@@ -36,8 +36,8 @@ class CallRestorer {
     // A kept node and every node whose blocks hold it: a call holds a kept
     // node when one of its top-level nodes is in this set.
     for (const jit::Node* n : keep) {
-      for (; n != nullptr && held_.insert(n).second; n = n->owningBlock()->owningNode()) {
-      }
+      // Stops at the top, or where an earlier kept node's chain already went.
+      while (n != nullptr && held_.insert(n).second) n = n->owningBlock()->owningNode();
     }
   }
 
@@ -48,7 +48,8 @@ class CallRestorer {
         continue;
       }
       if (n->kind() == kCallEnd) {
-        // Its begin was removed (or the call opened): the mark alone.
+        // A mark whose begin some pass removed (an opened call's end goes
+        // with its begin): alone, it marks nothing.
         jit::Node* next = n->next();
         n->destroy();
         n = next;
