@@ -53,6 +53,23 @@ struct OriginalSource {
   std::string text;
 };
 
+// `size` chars of `cord` from `start`, copied piece by piece:
+// StringCordView::str goes through a stringstream, and this runs for every
+// op node (a loaded model's source is many pieces).
+absl::string_view Slice(const jit::StringCordView& cord, size_t start, size_t size, std::string* storage) {
+  storage->clear();
+  storage->reserve(size);
+  while (storage->size() < size) {
+    const auto rest = cord.iter_for_pos(start + storage->size()).rest_line();
+    if (rest.empty()) {  // not where the pieces said: ask torch
+      *storage = cord.substr(start, size).str();
+      break;
+    }
+    storage->append(rest.data(), std::min(rest.size(), size - storage->size()));
+  }
+  return *storage;
+}
+
 OriginalSource FindOriginalSource(const jit::Node* node) {
   jit::SourceRange range = node->sourceRange();
   if (c10::optional<jit::SourceRange> original = range.findSourceRangeThatGenerated()) {
@@ -63,17 +80,20 @@ OriginalSource FindOriginalSource(const jit::Node* node) {
   }
   if (!range.source() || range.size() == 0) return {};
   // Look at the whole source only where it is cheap: a model's source can be
-  // long, and this runs for every node.
+  // long.
   const jit::StringCordView& whole = range.source()->text_str();
-  const std::string head = whole.substr(0, std::min<size_t>(whole.size(), 64)).str();
+  std::string storage;
   // A graph written in IR (torch::jit::parseIR) has ranges into the IR.
+  const absl::string_view head = Slice(whole, 0, std::min<size_t>(whole.size(), 64), &storage);
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(head), "graph(")) return {};
   // `x.shape`, `x.T`, ...: TorchScript compiles tensor properties from its
   // own short builtin source, whose ranges the nodes keep.
-  if (whole.size() < 2048 && absl::StrContains(whole.str(), "def shape(a : Tensor) -> List[int]:")) {
+  if (whole.size() < 2048 &&
+      absl::StrContains(Slice(whole, 0, whole.size(), &storage), "def shape(a : Tensor) -> List[int]:")) {
     return {SourceKind::kTensorProperty, ""};
   }
-  return {SourceKind::kPython, std::string(absl::StripAsciiWhitespace(range.text().str()))};
+  return {SourceKind::kPython,
+          std::string(absl::StripAsciiWhitespace(Slice(whole, range.start(), range.size(), &storage)))};
 }
 
 // Tensor attributes FX records as getattr nodes (TorchScript: aten::size for

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "plugin/did_you_mean.h"
 
@@ -24,7 +26,7 @@ bool IsTorchNnLeaf(const std::string& python_class) {
 // torchvision.ops exports (torchvision 0.14), and torchvision's own
 // subclasses of them, which FX's isinstance test also makes leaves but whose
 // base class TorchScript does not keep.
-bool IsTorchvisionOpsLeaf(const std::string& python_class) {
+const absl::flat_hash_set<std::string>& TorchvisionOpsLeaves() {
   static const absl::flat_hash_set<std::string> kLeaves = {
       "torchvision.ops.deform_conv.DeformConv2d",
       "torchvision.ops.drop_block.DropBlock2d",
@@ -47,7 +49,36 @@ bool IsTorchvisionOpsLeaf(const std::string& python_class) {
       "torchvision.models.regnet.SimpleStemIN",
       "torchvision.models.vision_transformer.MLPBlock",
   };
-  return kLeaves.contains(python_class);
+  return kLeaves;
+}
+
+bool IsTorchvisionOpsLeaf(const std::string& python_class) { return TorchvisionOpsLeaves().contains(python_class); }
+
+// Whether `qualified` (without `__torch__.`) is `python_class` once its
+// `___torch_mangle_<n>` parts are dropped; PythonClassName without building it.
+bool UnmangledEquals(absl::string_view qualified, absl::string_view python_class) {
+  for (absl::string_view part : absl::StrSplit(qualified, '.')) {
+    if (absl::StartsWith(part, "___torch_mangle_")) continue;
+    if (!absl::ConsumePrefix(&python_class, part)) return false;
+    if (!python_class.empty() && !absl::ConsumePrefix(&python_class, ".")) return false;
+  }
+  return python_class.empty();
+}
+
+// Whether `qualified` (without `__torch__.`) names one of
+// TorchvisionOpsLeaves(), looked up by its last part.
+bool IsTorchvisionOpsLeafQualified(absl::string_view qualified) {
+  static const absl::flat_hash_map<absl::string_view, std::vector<absl::string_view>>* const kByClassName = [] {
+    auto* by_name = new absl::flat_hash_map<absl::string_view, std::vector<absl::string_view>>;
+    for (const std::string& leaf : TorchvisionOpsLeaves()) {
+      (*by_name)[absl::string_view(leaf).substr(leaf.rfind('.') + 1)].push_back(leaf);
+    }
+    return by_name;
+  }();
+  auto it = kByClassName->find(qualified.substr(qualified.rfind('.') + 1));
+  if (it == kByClassName->end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](absl::string_view leaf) { return UnmangledEquals(qualified, leaf); });
 }
 
 std::string BareName(const std::string& python_class) {
@@ -57,10 +88,11 @@ std::string BareName(const std::string& python_class) {
 
 }  // namespace
 
-std::string PythonClassName(const c10::ClassType& type) {
-  const std::string qualified = type.name() ? type.name()->qualifiedName() : type.str();
-  // One pass, no split and join: this runs for every module class a rewrite
-  // meets (76 in efficientnet_b0, whose blocks each get a mangled class).
+namespace {
+
+// One pass, no split and join: this runs for every module class a rewrite
+// meets (76 in efficientnet_b0, whose blocks each get a mangled class).
+std::string WithoutMangling(absl::string_view qualified) {
   absl::string_view rest = absl::StripPrefix(qualified, kTorchScriptPrefix);
   std::string name;
   name.reserve(rest.size());
@@ -75,6 +107,12 @@ std::string PythonClassName(const c10::ClassType& type) {
     rest.remove_prefix(dot + 1);
   }
   return name;
+}
+
+}  // namespace
+
+std::string PythonClassName(const c10::ClassType& type) {
+  return type.name() ? WithoutMangling(type.name()->qualifiedName()) : WithoutMangling(type.str());
 }
 
 absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module,
@@ -112,9 +150,20 @@ LeafModules LeafModules::FromClassNames(const std::vector<std::string>& user_lea
 }
 
 bool LeafModules::IsLeaf(const c10::ClassType& type) const {
+  // Without leaves of the user's, decided without building the unmangled
+  // name (an allocation for each of a model's classes).
+  if (type.name() && user_leaves_.empty()) {
+    const absl::string_view qualified = absl::StripPrefix(type.name()->qualifiedName(), kTorchScriptPrefix);
+    if (absl::StartsWith(qualified, "torch.nn.") || absl::StartsWith(qualified, "torch.ao.nn.")) {
+      return !UnmangledEquals(qualified, "torch.nn.modules.container.Sequential");
+    }
+    // (A mangled first part would hide a torch.nn class.)
+    if (!absl::StartsWith(qualified, "___torch_mangle_")) return IsTorchvisionOpsLeafQualified(qualified);
+  }
   const std::string python_class = PythonClassName(type);
-  return IsTorchNnLeaf(python_class) || IsTorchvisionOpsLeaf(python_class) || user_leaves_.contains(python_class) ||
-         user_leaves_.contains(BareName(python_class));
+  if (IsTorchNnLeaf(python_class) || IsTorchvisionOpsLeaf(python_class)) return true;
+  return !user_leaves_.empty() &&
+         (user_leaves_.contains(python_class) || user_leaves_.contains(BareName(python_class)));
 }
 
 }  // namespace featx

@@ -27,8 +27,14 @@ size_t NumericSuffix(absl::string_view name) {
 
 std::string LocalSuffixes::Unique(std::string qualname) {
   if (const size_t suffix = NumericSuffix(qualname); suffix != std::string::npos) qualname.resize(suffix);
-  auto latest = next_index_.find(qualname);
-  std::string name = latest == next_index_.end() ? qualname : absl::StrCat(qualname, "_", latest->second);
+  // One hash of the stem in the common case: its first name is the stem.
+  auto [latest, first] = next_index_.try_emplace(qualname, 1);
+  if (first) {
+    // `conv_1_2` has stem `conv_1`, itself a name with stem `conv`.
+    if (NumericSuffix(qualname) != std::string::npos) Remember(qualname);
+    return qualname;
+  }
+  std::string name = absl::StrCat(qualname, "_", latest->second);
   Remember(name);
   return name;
 }

@@ -182,6 +182,7 @@ absl::Status NameNodesStep(Rewrite& rewrite) {
 }
 
 absl::Status WarnGraphDifferencesStep(Rewrite& rewrite) {
+  if (rewrite.ModesShared()) return absl::OkStatus();  // one graph: nothing differs
   WarnIfModesDiffer(rewrite.train->named.Names(), rewrite.eval->named.Names());
   return absl::OkStatus();
 }

@@ -123,6 +123,9 @@ class NonLeafInliner {
   void Emit(jit::Block* from, jit::Block* into, const std::string* path) {
     Env& env = env_;
     const auto mapped = [&env](jit::Value* v) { return env.at(v); };
+    // `path`'s scope, looked up at this block's first copied node (a copy:
+    // callees add to scopes_).
+    std::optional<jit::ScopePtr> scope;
     for (jit::Node* n : from->nodes()) {
       if (n->kind() == c10::prim::If) {
         if (std::optional<bool> condition = ConstantBool(mapped(n->input(0)))) {
@@ -151,8 +154,9 @@ class NonLeafInliner {
         if (begin != nullptr) MarkEnd(begin, n, mapped, into);
         continue;
       }
+      if (path != nullptr && !scope) scope = ScopeFor(*path);
       jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
-                                                         : CloneWithoutNames(n, mapped, ScopeFor(*path)));
+                                                         : CloneWithoutNames(n, mapped, *scope));
       if (n->blocks().empty()) {
         std::vector<jit::Value*> folded = FoldScalarOp(*graph_, copy);
         if (!folded.empty()) {

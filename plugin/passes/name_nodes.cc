@@ -118,8 +118,17 @@ class NodeNamer {
   }
 
  private:
+  // The module path of `n`'s scope; nodes in a row share one.
+  const std::string& PathOf(jit::Node* n) {
+    if (jit::ScopePtr scope = n->scope(); scope != last_scope_) {
+      last_path_ = ModulePath(n);
+      last_scope_ = std::move(scope);
+    }
+    return last_path_;
+  }
+
   void NameNode(jit::Node* n) {
-    const std::string path = ModulePath(n);
+    const std::string& path = PathOf(n);
     jit::Value* value = n->outputs().size() == 1 ? n->output() : nullptr;
     switch (n->kind()) {
       case c10::prim::CallMethod: {
@@ -132,6 +141,8 @@ class NodeNamer {
         // FX names parameter reads (Tracer.getattr makes a proxy); a buffer
         // becomes a get_attr node only where an op takes it as an argument,
         // which torchvision's NodePathTracer does not record.
+        // A module is never a parameter (and most reads are of modules).
+        if (n->output()->type()->kind() == c10::TypeKind::ClassType) return;
         auto owner_type = n->input(0)->type()->cast<c10::ClassType>();
         const std::string& attr = n->s(c10::attr::name);
         if (!owner_type || !owner_type->hasAttribute(attr) ||
@@ -167,6 +178,8 @@ class NodeNamer {
     }
   }
 
+  jit::ScopePtr last_scope_;
+  std::string last_path_;
   std::vector<NamedNode>* out_;
   LocalSuffixes suffixes_;
   ModuleValuePaths module_paths_;

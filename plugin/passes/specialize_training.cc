@@ -21,8 +21,9 @@ namespace {
 namespace jit = ::torch::jit;
 
 bool IsTrainingRead(const jit::Node* n) {
-  return n->kind() == c10::prim::GetAttr && n->s(c10::attr::name) == "training" &&
-         n->input(0)->type()->cast<c10::ClassType>() != nullptr;
+  // The name last: reading it is a search with a dynamic_cast.
+  return n->kind() == c10::prim::GetAttr && n->output()->type()->kind() == c10::TypeKind::BoolType &&
+         n->s(c10::attr::name) == "training" && n->input(0)->type()->cast<c10::ClassType>() != nullptr;
 }
 
 void CollectTrainingReads(jit::Block* block, std::vector<jit::Node*>* reads) {
