@@ -8,7 +8,8 @@ seconds: featx's naming pipeline and the load-time rewrite in each mode
 (pass by pass, bench/scaling_passes.cc, the fastest of 3 rounds), the
 rewritten model's save and load time against the plain model's, the
 `featx names`, `featx rewrite` and `featx extract` commands as a user runs
-them (with their peak RSS), and
+them (with their peak RSS), torch copying and freeing a graph that size (the
+floor under every pass that builds one), and
 torchvision's get_graph_node_names on the same model where it finishes in a
 minute. Then the log-log slope of each between 10k nodes and the largest
 size (1.0 is linear). Models are generated once (a 100k-node model takes a
@@ -82,6 +83,7 @@ def measure(args, family, nodes):
     row["names"] = sum(s for k, s in steps.items() if k.startswith("names/"))
     worst_pass = max((k for k in steps if k.startswith("names/")), key=steps.get)
     row["slowest names pass"] = f"{worst_pass[len('names/'):]} {steps[worst_pass]:.3f}"
+    row["graph copy"] = steps["floor/graph_copy"]
     for mode in ("dict", "tuple", "tap"):
         row[f"rewrite {mode}"] = sum(s for k, s in steps.items() if k.startswith(mode + "/featx.")) + \
             steps[f"{mode}/install"]
@@ -115,6 +117,7 @@ COLUMNS = [
     ("rewrite dict", "rewrite, dict", "{:.3f} s"),
     ("rewrite tuple", "rewrite, tuple", "{:.3f} s"),
     ("rewrite tap", "rewrite, tap", "{:.3f} s"),
+    ("graph copy", "torch Graph::copy + free, same graph (floor)", "{:.3f} s"),
     ("cmd names", "`featx names`", "{:.2f} s"),
     ("cmd rewrite", "`featx rewrite`", "{:.2f} s"),
     ("cmd extract", "`featx extract`", "{:.2f} s"),
@@ -127,7 +130,7 @@ COLUMNS = [
     ("library rss", "peak RSS, library run", "{:.0f} MB"),
     ("cmd rewrite rss", "peak RSS, `featx rewrite`", "{:.0f} MB"),
 ]
-SLOPES = ["names", "rewrite dict", "rewrite tuple", "rewrite tap", "cmd names", "cmd rewrite", "cmd extract",
+SLOPES = ["names", "graph copy", "rewrite dict", "rewrite tuple", "rewrite tap", "cmd names", "cmd rewrite", "cmd extract",
           "library rss", "cmd rewrite rss"]
 
 

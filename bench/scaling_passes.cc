@@ -1,7 +1,7 @@
 // One model through featx, pass by pass: the CPU time of each registered
 // pass of the naming pipeline and of the load-time rewrite in each mode, the
-// install, a save and a load of the result beside the plain model's, and the
-// process's peak RSS. bench/scaling.py runs it once per model (a fresh
+// install, a save and a load of the result beside the plain model's, torch's
+// own copy of a graph that size (the floor), and the process's peak RSS. bench/scaling.py runs it once per model (a fresh
 // process each, so the peak is this model's) and fits the slopes. The
 // pipelines run --rounds times each, every run reported; scaling.py keeps
 // each step's fastest.
@@ -118,6 +118,13 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_names_only) > 0) {
     for (int i = 1; i < absl::GetFlag(FLAGS_names_only); ++i) RunTimed(model, {}, featx::NamingPipeline({}), "names");
     return 0;
+  }
+  // The floor under every pass that builds a graph: torch itself copying
+  // and freeing a graph of the same size (the named one).
+  for (int i = 0; i < absl::GetFlag(FLAGS_rounds); ++i) {
+    const double start = CpuSeconds();
+    named.eval->named.graph->copy().reset();
+    Report("floor/graph_copy", CpuSeconds() - start);
   }
   std::vector<std::string> nodes = absl::GetFlag(FLAGS_return_nodes);
   if (nodes.empty()) nodes = {named.eval->named.nodes.back().name};

@@ -6,7 +6,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "plugin/did_you_mean.h"
 
@@ -57,12 +56,17 @@ bool IsTorchvisionOpsLeaf(const std::string& python_class) { return TorchvisionO
 // Whether `qualified` (without `__torch__.`) is `python_class` once its
 // `___torch_mangle_<n>` parts are dropped; PythonClassName without building it.
 bool UnmangledEquals(absl::string_view qualified, absl::string_view python_class) {
-  for (absl::string_view part : absl::StrSplit(qualified, '.')) {
-    if (absl::StartsWith(part, "___torch_mangle_")) continue;
-    if (!absl::ConsumePrefix(&python_class, part)) return false;
-    if (!python_class.empty() && !absl::ConsumePrefix(&python_class, ".")) return false;
+  // A loop of find()s: absl::StrSplit's iterator cost 5x this here.
+  for (;;) {
+    const size_t dot = qualified.find('.');
+    const absl::string_view part = qualified.substr(0, dot);
+    if (!absl::StartsWith(part, "___torch_mangle_")) {
+      if (!absl::ConsumePrefix(&python_class, part)) return false;
+      if (!python_class.empty() && !absl::ConsumePrefix(&python_class, ".")) return false;
+    }
+    if (dot == absl::string_view::npos) return python_class.empty();
+    qualified.remove_prefix(dot + 1);
   }
-  return python_class.empty();
 }
 
 // Whether `qualified` (without `__torch__.`) names one of
@@ -155,7 +159,8 @@ bool LeafModules::IsLeaf(const c10::ClassType& type) const {
   if (type.name() && user_leaves_.empty()) {
     const absl::string_view qualified = absl::StripPrefix(type.name()->qualifiedName(), kTorchScriptPrefix);
     if (absl::StartsWith(qualified, "torch.nn.") || absl::StartsWith(qualified, "torch.ao.nn.")) {
-      return !UnmangledEquals(qualified, "torch.nn.modules.container.Sequential");
+      return !absl::EndsWith(qualified, ".Sequential") ||
+             !UnmangledEquals(qualified, "torch.nn.modules.container.Sequential");
     }
     // (A mangled first part would hide a torch.nn class.)
     if (!absl::StartsWith(qualified, "___torch_mangle_")) return IsTorchvisionOpsLeafQualified(qualified);

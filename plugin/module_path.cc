@@ -10,8 +10,8 @@ namespace featx {
 
 namespace jit = ::torch::jit;
 
-jit::ScopePtr ModulePathScope(absl::string_view path) {
-  jit::ScopePtr root = c10::make_intrusive<jit::Scope>();
+jit::ScopePtr ModulePathScope(absl::string_view path, jit::ScopePtr root) {
+  if (!root) root = c10::make_intrusive<jit::Scope>();
   return path.empty() ? root : root->push(c10::Symbol::scope(std::string(path)));
 }
 
@@ -41,17 +41,19 @@ std::optional<std::string> ModuleValuePath(const jit::Value* module_value) {
 
 const std::optional<std::string>& ModuleValuePaths::Of(const jit::Value* module_value) {
   if (auto it = paths_.find(module_value); it != paths_.end()) return it->second;
-  std::optional<std::string> path;
+  std::optional<std::string> path = OfUsedOnce(module_value);
+  return paths_.insert_or_assign(module_value, std::move(path)).first->second;
+}
+
+std::optional<std::string> ModuleValuePaths::OfUsedOnce(const jit::Value* module_value) {
+  if (auto it = paths_.find(module_value); it != paths_.end()) return it->second;
   const jit::Graph* graph = module_value->owningGraph();
   const jit::Node* n = module_value->node();
-  if (!graph->inputs().empty() && module_value == graph->inputs()[0]) {
-    path = "";
-  } else if (n->kind() == c10::prim::GetAttr) {
-    if (const std::optional<std::string>& owner = Of(n->input(0))) {
-      path = owner->empty() ? n->s(c10::attr::name) : absl::StrCat(*owner, ".", n->s(c10::attr::name));
-    }
-  }
-  return paths_.insert_or_assign(module_value, std::move(path)).first->second;
+  if (!graph->inputs().empty() && module_value == graph->inputs()[0]) return "";
+  if (n->kind() != c10::prim::GetAttr) return std::nullopt;
+  const std::optional<std::string>& owner = Of(n->input(0));
+  if (!owner) return std::nullopt;
+  return owner->empty() ? n->s(c10::attr::name) : absl::StrCat(*owner, ".", n->s(c10::attr::name));
 }
 
 }  // namespace featx

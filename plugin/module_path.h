@@ -23,7 +23,8 @@ namespace featx {
 void SetModulePath(torch::jit::Node* node, absl::string_view path);
 
 // The scope SetModulePath gives a node; one can be shared by many nodes.
-torch::jit::ScopePtr ModulePathScope(absl::string_view path);
+// Scopes made for one graph can share a `root` (one allocation fewer each).
+torch::jit::ScopePtr ModulePathScope(absl::string_view path, torch::jit::ScopePtr root = {});
 
 // "" for nodes of the root module's own code.
 std::string ModulePath(const torch::jit::Node* node);
@@ -39,6 +40,10 @@ std::optional<std::string> ModuleValuePath(const torch::jit::Value* module_value
 class ModuleValuePaths {
  public:
   const std::optional<std::string>& Of(const torch::jit::Value* module_value);
+
+  // Of for a value read once (a leaf module's, by its call): built from its
+  // owner's remembered path, itself not remembered.
+  std::optional<std::string> OfUsedOnce(const torch::jit::Value* module_value);
 
  private:
   absl::flat_hash_map<const torch::jit::Value*, std::optional<std::string>> paths_;

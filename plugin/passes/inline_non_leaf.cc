@@ -108,6 +108,7 @@ class NonLeafInliner {
     folded_.clear();
     written_.clear();
     env_.clear();
+    decided_.clear();
     Env& env = env_;
     for (jit::Value* input : forward.inputs()) env[input] = graph_->addInput()->copyMetadata(input);
     self_ = graph_->inputs().at(0);
@@ -128,7 +129,7 @@ class NonLeafInliner {
     std::optional<jit::ScopePtr> scope;
     for (jit::Node* n : from->nodes()) {
       if (n->kind() == c10::prim::If) {
-        if (std::optional<bool> condition = ConstantBool(mapped(n->input(0)))) {
+        if (std::optional<bool> condition = Decided(n->input(0), mapped)) {
           jit::Block* taken = n->blocks()[*condition ? 0 : 1];
           Emit(taken, into, path);
           for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = mapped(taken->outputs()[i]);
@@ -136,6 +137,18 @@ class NonLeafInliner {
         }
       }
       if (n->kind() == c10::prim::GetAttr) {
+        // A flag only `if`s test (MBConv's use_res_connect) decides them
+        // here and is never copied: its constant would be dead code.
+        decided_.erase(n->output());
+        if (OnlyTested(n->output())) {
+          Attribute attribute;
+          const c10::IValue* flag = FoldableAttribute(n, mapped(n->input(0)), &attribute);
+          if (flag != nullptr && flag->isBool()) {
+            decided_[n->output()] = flag->toBool();
+            folded_.insert(std::move(attribute));
+            continue;
+          }
+        }
         if (jit::Value* constant = AttributeValue(n, mapped(n->input(0)), into)) {
           env[n->output()] = constant;
           continue;
@@ -165,7 +178,7 @@ class NonLeafInliner {
         }
       }
       for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = copy->output(i);
-      TrackObjects(copy);
+      if (copy->kind() == c10::prim::SetAttr) TrackWrite(copy);
       for (jit::Block* b : n->blocks()) {
         jit::Block* block = copy->addBlock();
         for (jit::Value* input : b->inputs()) {
@@ -245,42 +258,72 @@ class NonLeafInliner {
     return value->toBool();
   }
 
-  // The constant FX sees for `read`, a plain attribute of a module object the
-  // model holds, appended to `into`; nullptr when it stays a read.
-  jit::Value* AttributeValue(const jit::Node* read, jit::Value* owner, jit::Block* into) {
+  // Whether a value of the code being copied is only ever an `if`'s
+  // condition.
+  static bool OnlyTested(const jit::Value* v) {
+    return !v->uses().empty() && std::all_of(v->uses().begin(), v->uses().end(), [](const jit::Use& use) {
+      return use.user->kind() == c10::prim::If && use.offset == 0;
+    });
+  }
+
+  // The value of an `if`'s condition (a value of the code being copied), if
+  // known while copying.
+  template <typename Mapped>
+  std::optional<bool> Decided(jit::Value* condition, const Mapped& mapped) const {
+    if (auto it = decided_.find(condition); it != decided_.end()) return it->second;
+    return ConstantBool(mapped(condition));
+  }
+
+  // What FX sees at `read`, a plain attribute of a module object the model
+  // holds (set into `attribute`); nullptr when it stays a read.
+  const c10::IValue* FoldableAttribute(const jit::Node* read, jit::Value* owner, Attribute* attribute) {
     // Modules and parameters are most reads, and never constants.
     const c10::TypePtr& type = read->output()->type();
     if (!IsPlainType(type) && type->kind() != c10::TypeKind::OptionalType) return nullptr;
     const std::string& name = read->s(c10::attr::name);
-    auto object = objects_.find(owner);
-    if (name == "training" || object == objects_.end()) return nullptr;
-    c10::optional<size_t> slot = object->second->type()->findAttributeSlot(name);
-    Attribute attribute(object->second, name);
-    if (!slot || never_fold_.contains(attribute)) return nullptr;
+    if (name == "training") return nullptr;
+    c10::ivalue::Object* object = ObjectOf(owner);
+    if (object == nullptr) return nullptr;
+    c10::optional<size_t> slot = object->type()->findAttributeSlot(name);
+    *attribute = Attribute(object, name);
+    if (!slot || never_fold_.contains(*attribute)) return nullptr;
+    return &object->slots()[*slot];
+  }
+
+  // FoldableAttribute's value as a constant appended to `into`; nullptr when
+  // the read stays.
+  jit::Value* AttributeValue(const jit::Node* read, jit::Value* owner, jit::Block* into) {
+    Attribute attribute;
+    const c10::IValue* value = FoldableAttribute(read, owner, &attribute);
+    if (value == nullptr) return nullptr;
     jit::WithInsertPoint guard(into);
-    jit::Value* constant = AttributeConstant(*graph_, type, object->second->slots()[*slot]);
+    jit::Value* constant = AttributeConstant(*graph_, read->output()->type(), *value);
     if (constant != nullptr) folded_.insert(std::move(attribute));
     return constant;
   }
 
-  // Which module objects the copied code reads (their attributes can then be
-  // folded), and which attributes it writes. Only reads of modules are
-  // followed: most reads are of parameters and leaf modules.
-  void TrackObjects(const jit::Node* copy) {
-    const bool read = copy->kind() == c10::prim::GetAttr;
-    if (!read && copy->kind() != c10::prim::SetAttr) return;
-    if (read && copy->output()->type()->kind() != c10::TypeKind::ClassType) return;
-    auto object = objects_.find(copy->input(0));
-    if (object == objects_.end()) return;
-    const std::string& name = copy->s(c10::attr::name);
-    if (!read) {
-      written_.emplace(object->second, name);
-      return;
+  // The module object a module value of graph_ holds, found through its
+  // GetAttr chain from self (nullptr: not known). Looked up when an attribute
+  // of it is read or written, not at every module read: most are of leaves.
+  // Memoized for GetAttr values, which inlining never destroys.
+  c10::ivalue::Object* ObjectOf(const jit::Value* module) {
+    if (auto it = objects_.find(module); it != objects_.end()) return it->second;
+    const jit::Node* read = module->node();
+    if (read->kind() != c10::prim::GetAttr || module->type()->kind() != c10::TypeKind::ClassType) return nullptr;
+    c10::ivalue::Object* object = nullptr;
+    if (c10::ivalue::Object* owner = ObjectOf(read->input(0))) {
+      c10::optional<size_t> slot = owner->type()->findAttributeSlot(read->s(c10::attr::name));
+      if (slot && owner->slots()[*slot].isObject()) object = &owner->slots()[*slot].toObjectRef();
     }
-    c10::optional<size_t> slot = object->second->type()->findAttributeSlot(name);
-    if (!slot) return;
-    const c10::IValue& value = object->second->slots()[*slot];
-    if (value.isObject()) objects_[copy->output()] = &value.toObjectRef();
+    objects_.emplace(module, object);
+    return object;
+  }
+
+  // Which attributes of the model's module objects the copied code writes.
+  void TrackWrite(const jit::Node* write) {
+    if (c10::ivalue::Object* object = ObjectOf(write->input(0))) {
+      written_.emplace(object, write->s(c10::attr::name));
+    }
   }
 
   // A node of an inlined callee, in `scope`, and without its values' debug
@@ -372,7 +415,7 @@ class NonLeafInliner {
   // One scope per module path, shared by all of its nodes.
   const jit::ScopePtr& ScopeFor(const std::string& path) {
     auto [it, inserted] = scopes_.try_emplace(path);
-    if (inserted) it->second = ModulePathScope(path);
+    if (inserted) it->second = ModulePathScope(path, root_scope_);
     return it->second;
   }
 
@@ -383,9 +426,12 @@ class NonLeafInliner {
   // value before its uses. One map, not one per call: allocation was a
   // third of copying.
   Env env_;
+  // Conditions of the code being copied decided by a flag that is never
+  // copied (kept like env_: each value is set before it is read).
+  absl::flat_hash_map<const jit::Value*, bool> decided_;
   ModuleValuePaths module_paths_;
-  // The module object each module value of graph_ holds, from the root down.
-  // (Raw pointers: the root module holds them all while the rewrite runs.)
+  // ObjectOf's answers. (Raw pointers: the root module holds them all while
+  // the rewrite runs.)
   absl::flat_hash_map<const jit::Value*, c10::ivalue::Object*> objects_;
   absl::flat_hash_set<Attribute> folded_, written_, never_fold_;
   jit::Value* self_ = nullptr;
@@ -393,6 +439,7 @@ class NonLeafInliner {
   const jit::Module* root_;
   const bool mark_calls_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
+  const jit::ScopePtr root_scope_ = c10::make_intrusive<jit::Scope>();
   absl::flat_hash_map<const c10::ClassType*, bool> is_leaf_;
 };
 

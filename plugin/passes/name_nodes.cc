@@ -133,8 +133,8 @@ class NodeNamer {
     switch (n->kind()) {
       case c10::prim::CallMethod: {
         // Only leaf calls remain after InlineNonLeaf.
-        const std::optional<std::string>& module_path = module_paths_.Of(n->input(0));
-        Add(module_path ? *module_path : Join(path, n->s(c10::attr::name)), n, value);
+        std::optional<std::string> module_path = module_paths_.OfUsedOnce(n->input(0));
+        Add(module_path ? *std::move(module_path) : Join(path, n->s(c10::attr::name)), n, value);
         return;
       }
       case c10::prim::GetAttr: {
