@@ -1,10 +1,10 @@
 // One model through featx, pass by pass: the CPU time of each registered
 // pass of the naming pipeline and of the load-time rewrite in each mode, the
 // install, a save and a load of the result beside the plain model's, torch's
-// own copy of a graph that size (the floor), and the process's peak RSS. bench/scaling.py runs it once per model (a fresh
-// process each, so the peak is this model's) and fits the slopes. The
-// pipelines run --rounds times each, every run reported; scaling.py keeps
-// each step's fastest.
+// own copy of a graph that size (the floor), and the process's peak RSS.
+// bench/scaling.py runs it once per model (a fresh process each, so the peak
+// is this model's) and fits the slopes. The pipelines run --rounds times
+// each, every run reported; scaling.py keeps each step's fastest.
 //
 //   scaling_passes --model=deep_10000.pt --return_nodes=a,b,c
 //
