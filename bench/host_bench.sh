@@ -3,7 +3,7 @@
 # resnet18 (1x3x64x64), REQUESTS requests on 2 threads, each request in a
 # capture; "with taps" rewrites the model in tap mode on 20 nodes; "executor
 # hook" leaves the model alone and lets the opt-in hook tap the 17 of them
-# that are leaf module calls (plugin/executor_hook.h). Runs alternate, 5 of
+# that are leaf module calls (plugin/host/executor_hook.h). Runs alternate, 5 of
 # each; the ratios are of the median times.
 #   bazel run //bench:host_bench
 set -euo pipefail

@@ -27,10 +27,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_split.h"
 #include "plugin/featx.h"
-#include "plugin/install_forward.h"
-#include "plugin/pass_registry.h"
-#include "plugin/pipeline.h"
-#include "plugin/rewrite.h"
+#include "plugin/pipeline/install_forward.h"
+#include "plugin/pipeline/pass_registry.h"
+#include "plugin/pipeline/pipeline.h"
+#include "plugin/pipeline/rewrite.h"
 
 ABSL_FLAG(std::string, model, "", "TorchScript model to rewrite");
 ABSL_FLAG(std::vector<std::string>, return_nodes, {}, "nodes to extract (default: the last eval node)");
@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   model.eval();
 
   if (const int times = absl::GetFlag(FLAGS_extract_only); times > 0) {
-    const featx::ExtractorOptions options{.return_nodes = absl::GetFlag(FLAGS_return_nodes),
-                                          .suppress_diff_warning = true};
+    featx::ExtractorOptions options{.return_nodes = absl::GetFlag(FLAGS_return_nodes)};
+    options.suppress_diff_warning = true;
     for (int i = 0; i < times; ++i) {
       Check(Timed("extractor", [&] { return featx::CreateFeatureExtractor(model, options); }).status(), "extract");
     }
@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
 
   for (featx::Mode mode : {featx::Mode::kDict, featx::Mode::kTuple, featx::Mode::kTap}) {
     const std::string prefix(featx::ModeName(mode));
-    featx::ExtractorOptions options{.return_nodes = nodes, .mode = mode, .suppress_diff_warning = true};
+    featx::ExtractorOptions options{.return_nodes = nodes, .mode = mode};
+    options.suppress_diff_warning = true;
     featx::Rewrite rewrite = RunTimed(model, options, featx::LoadTimePipeline(options), prefix);
     for (int i = 1; i < absl::GetFlag(FLAGS_rounds); ++i) {
       rewrite = RunTimed(model, options, featx::LoadTimePipeline(options), prefix);

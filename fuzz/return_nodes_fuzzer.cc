@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
-#include "plugin/return_nodes.h"
+#include "plugin/naming/return_nodes.h"
 
 namespace {
 

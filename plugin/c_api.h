@@ -28,7 +28,7 @@ extern "C" {
 int featx_instrument(void* module, const char* flags, char* error, size_t error_size);
 typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
 
-/* The registered passes' names (plugin/pass_registry.h), comma-separated in
+/* The registered passes' names (plugin/pipeline/pass_registry.h), comma-separated in
  * load-time order: the form --featx_passes takes. Like snprintf: writes at
  * most `size` bytes (NUL included) and returns the full list's length. */
 size_t featx_list_passes(char* names, size_t size);

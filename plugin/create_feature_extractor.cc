@@ -1,13 +1,12 @@
 // featx::CreateFeatureExtractor and featx::InstrumentInPlace (plugin/featx.h):
-// the load-time pipeline (plugin/pipeline.h), run on copies, then given to a
-// new module (plugin/install_forward.h).
+// the load-time pipeline (plugin/pipeline/pipeline.h), run on copies, then given to a
+// new module (plugin/pipeline/install_forward.h).
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/featx.h"
-#include "plugin/install_forward.h"
-#include "plugin/pass_registry.h"
-#include "plugin/pipeline.h"
-#include "plugin/rewrite_steps.h"
+#include "plugin/pipeline/install_forward.h"
+#include "plugin/pipeline/pass_registry.h"
+#include "plugin/pipeline/pipeline.h"
 #include "plugin/status.h"
 
 namespace featx {
@@ -20,7 +19,7 @@ absl::StatusOr<Rewrite> RunLoadTimePipeline(const torch::jit::Module& module, co
   if (rewrite.stage != Stage::kMerged) {
     return absl::FailedPreconditionError(
         absl::StrCat("the passes stop at ", StageDescription(rewrite.stage), " (after ", rewrite.passes_run.back(),
-                     "); a forward can be installed only once ", kMergeTrainEval, " has run"));
+                     "); a forward can be installed only once featx.merge_train_eval has run"));
   }
   return rewrite;
 }

@@ -1,6 +1,6 @@
 // What featx is asked to do: the options of a rewrite and what a rewritten
 // forward emits. Shared by the C++ API (plugin/featx.h), the config flags
-// and the registered passes (plugin/pass_registry.h).
+// and the registered passes (plugin/pipeline/pass_registry.h).
 //
 //   featx::ExtractorOptions options;
 //   options.return_nodes = {"layer1:feat1", "fc"};
@@ -34,19 +34,20 @@ enum class Mode {
   kTap,
 };
 
-// torchvision's create_feature_extractor arguments.
-struct ExtractorOptions {
+// torchvision's create_feature_extractor arguments: the tracer's, and which
+// nodes to emit how.
+struct ExtractorOptions : TracerOptions {
   // Node specs: a node name, or a prefix meaning the last node under it
   // (`layer1`), optionally with an output name (`layer1:feat1`).
   std::vector<std::string> return_nodes;
   // Instead of return_nodes, one choice per mode (both or neither).
   std::vector<std::string> train_return_nodes;
   std::vector<std::string> eval_return_nodes;
-  std::vector<std::string> leaf_modules;
+  // torchvision's create_feature_extractor returns a dict. A host
+  // configured by flags defaults to tap instead (Config, plugin/host/flags.h).
   Mode mode = Mode::kDict;
-  bool suppress_diff_warning = false;
-  // The registered passes to run, in order (plugin/pass_registry.h); empty
-  // means featx's load-time pipeline for `mode` (plugin/pipeline.h).
+  // The registered passes to run, in order (plugin/pipeline/pass_registry.h); empty
+  // means featx's load-time pipeline for `mode` (plugin/pipeline/pipeline.h).
   std::vector<std::string> passes;
   // Tap mode: the key of the request sink this model's requests report to
   // when the host opens no capture (featx::SetRequestSink, ops/capture.h);

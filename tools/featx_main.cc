@@ -17,9 +17,11 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
 #include "plugin/torch_compat.h"
+#include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
 #include "tools/large_stack.h"
 
@@ -48,6 +50,9 @@ commands:
             each mode (for --featx_passes and hosts' own pipelines)
   help      show this text
 
+--mode, --return_nodes, --train_return_nodes and --eval_return_nodes are
+short for featx's --featx_mode, --featx_return_nodes, ... (the same flags).
+The mode defaults to dict here, as torchvision's; to tap in a host.
 Run `featx --helpfull` for every flag.)";
 
 // The command line is a host like any other: torch's warnings (featx's
@@ -58,11 +63,11 @@ class StderrWarningHandler : public featx::compat::WarningHandler {
 };
 
 absl::Status Run(const std::string& command) {
-  if (command == "names") return featx::cli::RunNames();
-  if (command == "extract") return featx::cli::RunExtract();
-  if (command == "rewrite") return featx::cli::RunRewrite();
-  if (command == "demo") return featx::cli::RunDemo();
-  if (command == "passes") return featx::cli::RunPasses();
+  if (command == "names") return featx::cli::NamesCommand();
+  if (command == "extract") return featx::cli::ExtractCommand();
+  if (command == "rewrite") return featx::cli::RewriteCommand();
+  if (command == "demo") return featx::cli::DemoCommand();
+  if (command == "passes") return featx::cli::PassesCommand();
   return absl::InvalidArgumentError(
       "unknown command '" + command + "'" +
       featx::DidYouMean(command, {"names", "extract", "rewrite", "demo", "passes", "help"}) + "\n\n" + kUsage);
@@ -72,7 +77,16 @@ absl::Status Run(const std::string& command) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<std::vector<std::string>> spelled =
+      featx::cli::SpellOutShortNames(std::vector<std::string>(argv, argv + argc));
+  if (!spelled.ok()) {
+    std::fprintf(stderr, "featx: %s\n", std::string(spelled.status().message()).c_str());
+    return 2;
+  }
+  std::vector<char*> argv_spelled;
+  for (std::string& arg : *spelled) argv_spelled.push_back(arg.data());
+  featx::cli::UseLibraryDefaults();
+  std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv_spelled.size()), argv_spelled.data());
   const std::string command = args.size() > 1 ? args[1] : "help";
   if (command == "help") {
     std::printf("%s\n", kUsage);

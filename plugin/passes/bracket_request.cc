@@ -12,12 +12,14 @@
 //     ...
 //     = featx::request_end(%sink)
 //     return (%out)
+#include "plugin/passes/bracket_request.h"
+
 #include <string>
 #include <vector>
 
 #include <torch/csrc/jit/ir/ir.h>
+#include "plugin/pipeline/pass_registry.h"
 
-#include "plugin/passes/passes.h"
 
 namespace featx {
 
@@ -33,5 +35,21 @@ void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph, const std::string
   graph->create(kBegin, args, 0)->insertBefore(first);
   graph->create(kEnd, args, 0)->insertBefore(graph->return_node());
 }
+
+namespace {
+
+absl::Status BracketRequestStep(Rewrite& rewrite) {
+  return rewrite.ForEachMode([&](ModeRewrite& part) {
+    BracketRequest(part.named.graph, rewrite.options.request_sink);
+    return absl::OkStatus();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.bracket_request",
+                                       "brackets forward with featx::request_begin/end, for hosts that open no capture",
+                                       Stage::kEmitted, Stage::kEmitted, Mode::kTap},
+                                      BracketRequestStep});
+
+}  // namespace
 
 }  // namespace featx

@@ -11,6 +11,8 @@
 // makes no get_attr node for it, and featx then names none.
 // `training` is left to SpecializeTraining, which chooses its value, and an
 // attribute the graph itself sets (prim::SetAttr) is left alone.
+#include "plugin/passes/fold_module_attributes.h"
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,9 +23,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "plugin/module_path.h"
-#include "plugin/passes/fold_constants.h"
-#include "plugin/passes/passes.h"
+#include "plugin/naming/module_path.h"
+#include "plugin/analysis/fold_constants.h"
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {
@@ -89,5 +91,18 @@ void FoldModuleAttributes(std::shared_ptr<jit::Graph>& graph, const jit::Module&
   }
   GRAPH_DUMP("After featx FoldModuleAttributes: ", graph);
 }
+
+namespace {
+
+absl::Status FoldModuleAttributesStep(Rewrite& rewrite) {
+  return TorchCall([&] { FoldModuleAttributes(rewrite.inlined, rewrite.module); });
+}
+
+const PassRegistration kRegistration({{"featx.fold_module_attributes",
+                                       "replaces reads of plain module attributes with their values, as FX sees them",
+                                       Stage::kInlined, Stage::kInlined},
+                                      FoldModuleAttributesStep});
+
+}  // namespace
 
 }  // namespace featx

@@ -14,6 +14,8 @@
 // `memory_efficient` and `drop_rate` around code that never runs: its graph
 // is a tenth of what copying everything gives, and so is the work of every
 // later pass. `training` is left to featx.specialize_training.
+#include "plugin/passes/inline_non_leaf.h"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -33,9 +35,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "plugin/module_path.h"
-#include "plugin/passes/fold_constants.h"
-#include "plugin/passes/passes.h"
+#include "plugin/naming/module_path.h"
+#include "plugin/analysis/fold_constants.h"
+#include "plugin/pipeline/pass_registry.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace featx {
 namespace {
@@ -450,5 +454,34 @@ void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves
   graph = NonLeafInliner(leaves, root, mark_calls).Run(*graph);
   GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
 }
+
+namespace {
+
+absl::Status InlineNonLeafStep(Rewrite& rewrite) {
+  if (!rewrite.module.find_method("forward")) {
+    return absl::InvalidArgumentError(absl::StrCat("module of class ", PythonClassName(*rewrite.module.type()),
+                                                   " has no forward method; featx names the nodes of forward"));
+  }
+  return TorchCall([&] {
+    jit::Method forward = rewrite.module.get_method("forward");
+    rewrite.input_names.clear();
+    for (const c10::Argument& arg : forward.function().getSchema().arguments()) {
+      rewrite.input_names.push_back(arg.name());
+    }
+    rewrite.input_names.erase(rewrite.input_names.begin());  // self
+    // InlineNonLeaf builds a new graph: forward's own is only read.
+    rewrite.inlined = forward.graph();
+    const std::vector<std::string>& planned = rewrite.passes_planned;
+    const bool restore = std::find(planned.begin(), planned.end(), "featx.restore_calls") != planned.end();
+    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module, /*mark_calls=*/restore);
+  });
+}
+
+const PassRegistration kRegistration({{"featx.inline_non_leaf",
+                                       "copies forward's graph and inlines every call except leaf module calls",
+                                       Stage::kModule, Stage::kInlined},
+                                      InlineNonLeafStep});
+
+}  // namespace
 
 }  // namespace featx

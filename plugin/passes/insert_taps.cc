@@ -11,9 +11,13 @@
 // code elimination (it is a pure identity to the JIT). A value that a later
 // op overwrites in place gets `featx::tap.copy(%y, tag, true)`, which records
 // a clone while a capture is open.
-#include <torch/csrc/jit/jit_log.h>
+#include "plugin/passes/insert_taps.h"
 
-#include "plugin/passes/passes.h"
+#include <torch/csrc/jit/jit_log.h>
+#include "plugin/pipeline/pass_registry.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/analysis/jit_values.h"
+
 
 namespace featx {
 namespace {
@@ -39,11 +43,7 @@ std::vector<jit::Value*> InsertTaps(std::shared_ptr<jit::Graph>& graph, const st
   for (const TapPoint& point : taps) {
     jit::Value* value = point.value;
     jit::Node* producer = value->node();
-    // Graph inputs are tapped before the first node; values right after
-    // the node that makes them.
-    jit::Node* insert_before =
-        producer->kind() == c10::prim::Param ? graph->block()->nodes().front() : producer->next();
-    jit::WithInsertPoint guard(insert_before);
+    jit::WithInsertPoint guard(FirstUseSite(value));
     std::vector<jit::Value*> inputs = {value, graph->insertConstant(point.tag)};
     if (point.copy) inputs.push_back(graph->insertConstant(true));
     jit::Node* tap = graph->insertNode(graph->create(kTap, inputs));
@@ -58,5 +58,31 @@ std::vector<jit::Value*> InsertTaps(std::shared_ptr<jit::Graph>& graph, const st
   GRAPH_DUMP("After featx InsertTaps: ", graph);
   return tapped;
 }
+
+namespace {
+
+absl::Status InsertTapsStep(Rewrite& rewrite) {
+  return rewrite.ForEachMode([&](ModeRewrite& part) -> absl::Status {
+    std::vector<TapPoint> taps;
+    for (const ChosenOutput& out : part.outputs) taps.push_back({out.value, out.chosen.output_name, out.tap_copy});
+    const std::vector<jit::Value*> tapped = InsertTaps(part.named.graph, taps);
+    for (size_t i = 0; i < tapped.size(); ++i) {
+      if (!tapped[i]->hasUses()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tap mode cannot observe node '", part.outputs[i].chosen.node->name,
+            "': nothing in the model reads its value, so a tap on it would be removed as dead code; use dict mode"));
+      }
+    }
+    part.EmitChosen();
+    return absl::OkStatus();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.insert_taps",
+                                       "routes each chosen value through featx::tap under its output name",
+                                       Stage::kChosen, Stage::kEmitted, Mode::kTap},
+                                      InsertTapsStep});
+
+}  // namespace
 
 }  // namespace featx

@@ -8,9 +8,12 @@
 //       block0(): <train graph> -> (%train_out)
 //       block1(): <eval graph>  -> (%eval_out)
 //     return (%out)
-#include <torch/csrc/jit/jit_log.h>
+#include "plugin/passes/merge_train_eval.h"
 
-#include "plugin/passes/passes.h"
+#include <torch/csrc/jit/jit_log.h>
+#include "plugin/pipeline/pass_registry.h"
+#include "absl/strings/str_cat.h"
+
 
 namespace featx {
 namespace {
@@ -45,5 +48,35 @@ std::shared_ptr<jit::Graph> MergeTrainEval(const std::shared_ptr<jit::Graph>& tr
   GRAPH_DUMP("After featx MergeTrainEval: ", merged);
   return merged;
 }
+
+namespace {
+
+// Entries of `part.emitted` that are the model's own outputs (tuple mode).
+size_t OwnOutputs(const ModeRewrite& part) { return part.emitted.size() - part.outputs.size(); }
+
+absl::Status MergeTrainEvalStep(Rewrite& rewrite) {
+  const ModeRewrite& train = *rewrite.train;
+  const ModeRewrite& eval = *rewrite.eval;
+  if (rewrite.options.mode == Mode::kTuple && OwnOutputs(train) != OwnOutputs(eval)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tuple mode: the model's own outputs differ between train mode (", OwnOutputs(train),
+                     " tensors) and eval mode (", OwnOutputs(eval), " tensors)"));
+  }
+  if (rewrite.ModesShared()) {
+    rewrite.forward = train.named.graph;
+  } else {
+    FEATX_ASSIGN_OR_RETURN(rewrite.forward,
+                           TorchCall([&] { return MergeTrainEval(train.named.graph, eval.named.graph); }));
+  }
+  rewrite.manifest = OutputManifest{rewrite.options.mode, train.emitted, eval.emitted};
+  return absl::OkStatus();
+}
+
+const PassRegistration kRegistration({{"featx.merge_train_eval",
+                                       "one forward: the train graph while training, the eval graph otherwise",
+                                       Stage::kEmitted, Stage::kMerged},
+                                      MergeTrainEvalStep});
+
+}  // namespace
 
 }  // namespace featx

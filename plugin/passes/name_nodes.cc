@@ -9,6 +9,8 @@
 //   prim::ListUnpack of stage2.1's aten::chunk -> "stage2.1.getitem", "stage2.1.getitem_1"
 // then torchvision's suffix rule (_get_node_qualname): strip a trailing
 // `_<digits>`, and count repeats of a name with `_1`, `_2`, ...
+#include "plugin/passes/name_nodes.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -18,10 +20,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "plugin/fx_node_name.h"
-#include "plugin/local_suffixes.h"
-#include "plugin/module_path.h"
-#include "plugin/passes/passes.h"
+#include "plugin/analysis/call_marks.h"
+#include "plugin/naming/fx_node_name.h"
+#include "plugin/naming/local_suffixes.h"
+#include "plugin/naming/module_path.h"
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {
@@ -203,5 +206,20 @@ std::vector<NamedNode> NameNodes(const std::shared_ptr<jit::Graph>& graph,
   namer.NameBlock(graph->block());
   return names;
 }
+
+namespace {
+
+absl::Status NameNodesStep(Rewrite& rewrite) {
+  return rewrite.ForEachMode([&](ModeRewrite& part) {
+    part.named.nodes = NameNodes(part.named.graph, rewrite.input_names);
+    return absl::OkStatus();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.name_nodes", "torchvision's NodePathTracer names for each mode's nodes",
+                                       Stage::kSpecialized, Stage::kNamed},
+                                      NameNodesStep});
+
+}  // namespace
 
 }  // namespace featx

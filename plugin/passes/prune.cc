@@ -11,6 +11,8 @@
 // in-place op whose effect is read through a base or a view stays: there
 // featx keeps what FX's elimination drops, and its values are the model's
 // (tests/extract/prune_views_test.cc).
+#include "plugin/passes/prune.h"
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,9 +20,9 @@
 #include <torch/csrc/jit/jit_log.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
-#include "plugin/passes/call_summaries.h"
-#include "plugin/passes/passes.h"
-#include "plugin/passes/tensor_memory.h"
+#include "plugin/analysis/call_summaries.h"
+#include "plugin/analysis/tensor_memory.h"
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {
@@ -138,5 +140,28 @@ void Prune(std::shared_ptr<jit::Graph>& graph, CallSummaries* summaries) {
   } while (RemoveUnneededCalls(graph->block(), calls));
   GRAPH_DUMP("After featx Prune: ", graph);
 }
+
+namespace {
+
+absl::Status PruneStep(Rewrite& rewrite) {
+  return rewrite.ForEachMode([&](ModeRewrite& part) {
+    if (rewrite.options.mode == Mode::kDict) {
+      // The model's own output is gone: so are the module calls only it
+      // needed, as FX drops them.
+      Prune(part.named.graph, rewrite.summaries.get());
+    } else {
+      // The model's output stays, and with it every call it makes.
+      jit::EliminateDeadCode(part.named.graph);
+    }
+    return absl::OkStatus();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.prune",
+                                       "removes what the outputs do not need (in dict mode, unused module calls too)",
+                                       Stage::kEmitted, Stage::kEmitted},
+                                      PruneStep});
+
+}  // namespace
 
 }  // namespace featx

@@ -18,12 +18,15 @@
 // makes is used after it other than what it returns, and what it returns
 // has the type callers expect. Otherwise it stays inlined, which is always
 // right, and its inner calls are tried in turn.
+#include "plugin/passes/restore_calls.h"
+
 #include <vector>
 
 #include <torch/csrc/jit/jit_log.h>
 
 #include "absl/container/flat_hash_set.h"
-#include "plugin/passes/passes.h"
+#include "plugin/analysis/call_marks.h"
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {
@@ -151,8 +154,6 @@ class CallRestorer {
 
 }  // namespace
 
-const c10::Symbol kCallBegin = c10::Symbol::fromQualString("prim::featx_call_begin");
-const c10::Symbol kCallEnd = c10::Symbol::fromQualString("prim::featx_call_end");
 
 size_t RestoreCalls(std::shared_ptr<jit::Graph>& graph, const std::vector<const jit::Node*>& keep) {
   CallRestorer restorer(keep);
@@ -160,5 +161,35 @@ size_t RestoreCalls(std::shared_ptr<jit::Graph>& graph, const std::vector<const 
   GRAPH_DUMP("After featx RestoreCalls: ", graph);
   return restorer.restored();
 }
+
+namespace {
+
+absl::Status RestoreCallsStep(Rewrite& rewrite) {
+  return rewrite.ForEachMode([&](ModeRewrite& part) {
+    std::vector<const jit::Node*> keep;
+    absl::flat_hash_set<const NamedNode*> chosen;
+    for (const ChosenOutput& out : part.outputs) {
+      if (out.chosen.node->node != nullptr) keep.push_back(out.chosen.node->node);
+      keep.push_back(out.value->node());
+      chosen.insert(out.chosen.node);
+    }
+    RestoreCalls(part.named.graph, keep);
+    // Only the chosen nodes are sure to be in the graph still: the others
+    // may be inside a call again. Their names stay.
+    for (NamedNode& n : part.named.nodes) {
+      if (chosen.contains(&n)) continue;
+      n.node = nullptr;
+      n.value = nullptr;
+    }
+    return absl::OkStatus();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.restore_calls",
+                                       "puts back as module calls the inlined calls that hold no chosen node",
+                                       Stage::kChosen, Stage::kChosen},
+                                      RestoreCallsStep});
+
+}  // namespace
 
 }  // namespace featx

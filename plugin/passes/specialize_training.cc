@@ -7,13 +7,17 @@
 //   %t : bool = prim::Constant[value=0]()
 // and only the branch that runs is kept (also for the plain attributes
 // FoldModuleAttributes made constants).
+#include "plugin/passes/specialize_training.h"
+
 #include <vector>
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/jit_log.h>
 
-#include "plugin/passes/fold_constants.h"
-#include "plugin/passes/passes.h"
+#include "plugin/analysis/fold_constants.h"
+#include "plugin/pipeline/pass_registry.h"
+#include <memory>
+#include <utility>
 
 namespace featx {
 namespace {
@@ -105,5 +109,36 @@ void SpecializeTraining(std::shared_ptr<jit::Graph>& graph, bool training) {
   RemoveDeadValues(graph->block());
   GRAPH_DUMP("After featx SpecializeTraining: ", graph);
 }
+
+namespace {
+
+std::shared_ptr<ModeRewrite> Specialized(std::shared_ptr<jit::Graph> graph, bool training) {
+  auto part = std::make_shared<ModeRewrite>();
+  part->training = training;
+  part->named.graph = std::move(graph);
+  SpecializeTraining(part->named.graph, training);
+  return part;
+}
+
+absl::Status SpecializeTrainingStep(Rewrite& rewrite) {
+  return TorchCall([&] {
+    // Most models never read `training` outside their leaves (resnet50 does
+    // not): then both modes are one graph, specialized and named once.
+    if (!ReadsTraining(rewrite.inlined)) {
+      rewrite.train = rewrite.eval = Specialized(std::move(rewrite.inlined), /*training=*/true);
+    } else {
+      rewrite.train = Specialized(rewrite.inlined->copy(), /*training=*/true);
+      rewrite.eval = Specialized(std::move(rewrite.inlined), /*training=*/false);
+    }
+    rewrite.inlined.reset();
+  });
+}
+
+const PassRegistration kRegistration({{"featx.specialize_training",
+                                       "one graph per training mode: `training` becomes a constant, dead branches go",
+                                       Stage::kInlined, Stage::kSpecialized},
+                                      SpecializeTrainingStep});
+
+}  // namespace
 
 }  // namespace featx

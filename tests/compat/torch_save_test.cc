@@ -2,7 +2,7 @@
 // weights_only=True (torch 2.6 and later): no TorchScript type tags. The
 // Python side is checked where users meet it: `featx extract --output`
 // (tests/cli/extract_cli_test.py) and spool files (tests/host/host_test.py).
-#include "plugin/torch_save.h"
+#include "plugin/host/torch_save.h"
 
 #include <string>
 #include <vector>

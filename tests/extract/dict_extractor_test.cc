@@ -12,10 +12,14 @@
 #include <torch/torch.h>
 
 #include "plugin/featx.h"
+#include "tests/testing/options.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {
 namespace {
+
+using testing::Quiet;
+using testing::WithLeaves;
 
 using ::testing::HasSubstr;
 using torch::jit::testing::FileCheck;
@@ -76,7 +80,7 @@ TEST(DictExtractor, EachElementOfAnUnpackedChunkIsANode) {
 TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
   absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
-      ref.module, {.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}, .suppress_diff_warning = true});
+      ref.module, Quiet({.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}}));
   ASSERT_TRUE(extractor.ok()) << extractor.status();
   extractor->eval();
   EXPECT_EQ(Keys(Forward(*extractor, ref.input)), std::vector<std::string>{"sigmoid"});
@@ -185,7 +189,7 @@ TEST_F(ExtractorErrorTest, NodeThatIsNotATensor) {
 }
 
 TEST_F(ExtractorErrorTest, UnknownLeafModule) {
-  ExpectErrorAndUnchanged({.return_nodes = {"fc"}, .leaf_modules = {"BasicBlok"}}, "did you mean 'BasicBlock'");
+  ExpectErrorAndUnchanged(WithLeaves({.return_nodes = {"fc"}}, {"BasicBlok"}), "did you mean 'BasicBlock'");
 }
 
 }  // namespace

@@ -12,7 +12,11 @@
 #include <torch/csrc/jit/testing/file_check.h>
 #include <torch/torch.h>
 
-#include "plugin/passes/passes.h"
+#include "plugin/passes/bracket_request.h"
+#include "plugin/passes/merge_train_eval.h"
+#include "plugin/passes/protect_aliases.h"
+#include "plugin/passes/return_dict.h"
+#include "plugin/passes/return_tuple.h"
 
 namespace featx {
 namespace {

@@ -19,10 +19,14 @@
 #include "plugin/featx.h"
 #include "plugin/run_extractor.h"
 #include "tests/testing/mode_values.h"
+#include "tests/testing/options.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {
 namespace {
+
+using testing::Quiet;
+using testing::WithLeaves;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -126,10 +130,9 @@ TEST(TupleMode, ReturnsTheModelsOutputsThenTheChosenNodesAsOneFlatTuple) {
 TEST(TupleMode, TrainAndEvalChoicesOfOneLengthFollowTheModulesMode) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
   const c10::IValue plain = PlainForward(ref.module, ref.input);
-  ASSERT_TRUE(InstrumentInPlace(ref.module, {.train_return_nodes = {"mul", "head:h"},
-                                             .eval_return_nodes = {"sigmoid", "head:h"},
-                                             .mode = Mode::kTuple,
-                                             .suppress_diff_warning = true})
+  ASSERT_TRUE(InstrumentInPlace(ref.module, Quiet({.train_return_nodes = {"mul", "head:h"},
+                                                   .eval_return_nodes = {"sigmoid", "head:h"},
+                                                   .mode = Mode::kTuple}))
                   .ok());
   ref.module.eval();
   c10::IValue out = PlainForward(ref.module, ref.input);

@@ -7,7 +7,7 @@
 #include <torch/csrc/jit/ir/irparser.h>
 #include <torch/csrc/jit/testing/file_check.h>
 
-#include "plugin/passes/passes.h"
+#include "plugin/passes/prune.h"
 
 namespace featx {
 namespace {

@@ -44,7 +44,8 @@ TEST(PruneViews, AnActivationThatIsALeafsStateIsEmittedAsItWasAtItsNode) {
   for (Mode mode : {Mode::kDict, Mode::kTap}) {
     testing::ReferenceModel ref = testing::MustLoadReferenceModel("state_alias");
     const at::Tensor state = ref.module.attr("memory").toModule().attr("mem").toTensor().clone();
-    ExtractorOptions options{.return_nodes = {"memory", "memory_1", "add"}, .leaf_modules = {"Memory"}};
+    ExtractorOptions options{.return_nodes = {"memory", "memory_1", "add"}};
+    options.leaf_modules = {"Memory"};
     Extraction got = testing::RewriteAndRun(ref.module, options, mode, ref.input);
     ASSERT_EQ(got.activations.size(), 3u) << ModeName(mode);
     EXPECT_TRUE(torch::equal(got.activations.at("memory"), state)) << ModeName(mode);

@@ -9,8 +9,9 @@
 #include <torch/csrc/jit/testing/file_check.h>
 #include <torch/torch.h>
 
-#include "plugin/leaf_modules.h"
-#include "plugin/passes/passes.h"
+#include "plugin/naming/leaf_modules.h"
+#include "plugin/passes/inline_non_leaf.h"
+#include "plugin/passes/restore_calls.h"
 
 namespace featx {
 namespace {

@@ -1,5 +1,5 @@
 // Choosing outputs by name, as torchvision's return_nodes does.
-#include "plugin/return_nodes.h"
+#include "plugin/naming/return_nodes.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// The opt-in executor hook (plugin/executor_hook.h): it fires when the graph
+// The opt-in executor hook (plugin/host/executor_hook.h): it fires when the graph
 // executor optimizes forward, not at load; it then taps leaf module calls with
 // torchvision's values; on every test model its leaf call names are featx's;
 // specs it cannot serve leave the graph unchanged with a warning.
@@ -16,11 +16,12 @@
 
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"
-#include "plugin/executor_hook.h"
-#include "plugin/leaf_modules.h"
+#include "plugin/host/executor_hook.h"
+#include "plugin/naming/leaf_modules.h"
 #include "plugin/log.h"
-#include "plugin/named_graph.h"
-#include "plugin/passes/passes.h"
+#include "plugin/pipeline/trace.h"
+#include "plugin/analysis/name_inlined_calls.h"
+#include "plugin/naming/named_graph.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {

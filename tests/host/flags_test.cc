@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/flags/flag.h"
-#include "plugin/flags.h"
+#include "plugin/host/flags.h"
 
 namespace featx {
 namespace {

@@ -1,7 +1,7 @@
 // Request sinks as a server meets them: checked before anything changes, one
 // per model, never failing or stalling a request, and a spool directory that
 // stays bounded, private and whole whoever writes to it.
-#include "plugin/sinks.h"
+#include "plugin/host/sinks.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // are what torchvision 0.14 and 0.29 give for the same sequences of
 // qualnames (NodePathTracer._get_node_qualname); the `suffixes` test model
 // checks the same rule against torchvision itself.
-#include "plugin/local_suffixes.h"
+#include "plugin/naming/local_suffixes.h"
 
 #include <string>
 #include <vector>

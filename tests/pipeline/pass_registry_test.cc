@@ -13,10 +13,9 @@
 
 #include "absl/strings/str_join.h"
 #include "plugin/featx.h"
-#include "plugin/install_forward.h"
-#include "plugin/pass_registry.h"
-#include "plugin/pipeline.h"
-#include "plugin/rewrite_steps.h"
+#include "plugin/pipeline/install_forward.h"
+#include "plugin/pipeline/pass_registry.h"
+#include "plugin/pipeline/pipeline.h"
 #include "plugin/run_extractor.h"
 #include "plugin/torch_compat.h"
 #include "tests/testing/reference_models.h"
@@ -102,7 +101,7 @@ TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
 
 TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
   std::vector<std::string> seen;
-  ASSERT_TRUE(RegisterPass({{"test.record_eval_names", "records the eval names", Stage::kNamed, Stage::kNamed, {}},
+  ASSERT_TRUE(AddPass({{"test.record_eval_names", "records the eval names", Stage::kNamed, Stage::kNamed, {}},
                             [&seen](Rewrite& rewrite) {
                               seen = rewrite.eval->named.Names();
                               return absl::OkStatus();
@@ -112,7 +111,7 @@ TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
   options.return_nodes = {"layer1.0.add"};
   options.mode = Mode::kTap;
   options.passes = LoadTimePipeline(options);
-  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), kChooseOutputs),
+  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), "featx.choose_outputs"),
                         "test.record_eval_names");
   OutputManifest manifest;
   ASSERT_TRUE(InstrumentInPlace(ref.module, options, &manifest).ok());
@@ -125,14 +124,14 @@ TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
 // RunPass did not guard pass bodies: a throwing host pass went through
 // InstrumentInPlace, which promises never to throw.
 TEST(PassRegistry, AThrowingHostPassIsAnInternalErrorAndTheModelIsUnchanged) {
-  ASSERT_TRUE(RegisterPass({{"test.throws", "throws", Stage::kNamed, Stage::kNamed, {}},
+  ASSERT_TRUE(AddPass({{"test.throws", "throws", Stage::kNamed, Stage::kNamed, {}},
                             [](Rewrite&) -> absl::Status { throw std::runtime_error("host pass bug"); }}));
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   const std::string before = ref.module.get_method("forward").graph()->toString();
   ExtractorOptions options;
   options.return_nodes = {"fc"};
   options.passes = LoadTimePipeline(options);
-  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), kChooseOutputs), "test.throws");
+  options.passes.insert(std::find(options.passes.begin(), options.passes.end(), "featx.choose_outputs"), "test.throws");
   absl::Status status;
   ASSERT_NO_THROW(status = InstrumentInPlace(ref.module, options));
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
@@ -160,7 +159,7 @@ TEST(PassRegistry, AThrowingWarningHandlerIsAnInternalError) {
 }
 
 TEST(PassRegistry, ANameTakenTwiceIsRefused) {
-  EXPECT_FALSE(RegisterPass({{"featx.prune", "another prune", Stage::kEmitted, Stage::kEmitted, {}},
+  EXPECT_FALSE(AddPass({{"featx.prune", "another prune", Stage::kEmitted, Stage::kEmitted, {}},
                              [](Rewrite&) { return absl::OkStatus(); }}));
   const std::vector<std::string> names = RegisteredNames();
   EXPECT_EQ(std::count(names.begin(), names.end(), "featx.prune"), 1);
@@ -218,7 +217,7 @@ TEST_F(PipelineErrors, APassRunsOnce) {
 TEST_F(PipelineErrors, AnEmittingPassOfAnotherModeNamesTheRightOne) {
   ExtractorOptions dict;
   std::vector<std::string> passes = LoadTimePipeline(dict);
-  std::replace(passes.begin(), passes.end(), std::string(kReturnDict), std::string(kInsertTaps));
+  std::replace(passes.begin(), passes.end(), std::string("featx.return_dict"), std::string("featx.insert_taps"));
   absl::Status status = Instrument(passes, Mode::kDict);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr("featx.insert_taps serves tap mode, but this rewrite is in dict mode; "

@@ -93,10 +93,8 @@ void ExpectModeValuesEqualTorchvisions(ReferenceModel& ref, Mode mode) {
   const c10::IValue plain = PlainForward(ref.module, ref.input);
   // Values are eval-mode; train mode only needs a valid choice.
   const std::vector<std::string> train_choice = TrainChoice(ref);
-  ExtractorOptions options{.train_return_nodes = train_choice,
-                           .eval_return_nodes = Keys(ref.values),
-                           .mode = mode,
-                           .suppress_diff_warning = true};
+  ExtractorOptions options{.train_return_nodes = train_choice, .eval_return_nodes = Keys(ref.values), .mode = mode};
+  options.suppress_diff_warning = true;
   if (mode == Mode::kTuple && !IsTensors(plain)) {
     // googlenet returns a named tuple with Optional aux logits: Triton
     // cannot take that, and featx says so.

@@ -7,18 +7,18 @@
 namespace featx::cli {
 
 // featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
-[[nodiscard]] absl::Status RunNames();
+[[nodiscard]] absl::Status NamesCommand();
 
 // featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
-[[nodiscard]] absl::Status RunExtract();
+[[nodiscard]] absl::Status ExtractCommand();
 
 // featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
-[[nodiscard]] absl::Status RunRewrite();
+[[nodiscard]] absl::Status RewriteCommand();
 
 // featx passes: the registered passes and the load-time pipeline of each mode.
-[[nodiscard]] absl::Status RunPasses();
+[[nodiscard]] absl::Status PassesCommand();
 
 // featx demo: the main job on the embedded default model.
-[[nodiscard]] absl::Status RunDemo();
+[[nodiscard]] absl::Status DemoCommand();
 
 }  // namespace featx::cli

@@ -14,8 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "ops/capture.h"
 #include "plugin/featx.h"
-#include "plugin/leaf_modules.h"
-#include "plugin/named_graph.h"
+#include "plugin/naming/leaf_modules.h"
+#include "plugin/pipeline/trace.h"
 #include "plugin/run_extractor.h"
 #include "plugin/status.h"
 #include "tools/cli/commands.h"
@@ -158,7 +158,7 @@ absl::Status ShowTapCapture(const torch::jit::Module& model, const at::Tensor& i
 
 }  // namespace
 
-absl::Status RunDemo() {
+absl::Status DemoCommand() {
   torch::jit::Module model = MakeDefaultModel();
   const at::Tensor input = DefaultModelInput();
   std::printf("featx demo: the embedded default model (%s, a small ResNet built in C++), input %s\n\n",

@@ -19,7 +19,7 @@
 
 namespace featx::cli {
 
-absl::Status RunExtract() {
+absl::Status ExtractCommand() {
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output.empty()) return absl::InvalidArgumentError("give --output=F.pt, where the activations are written");
   FEATX_ASSIGN_OR_RETURN(ExtractorOptions options, ExtractorOptionsFromFlags());

@@ -9,9 +9,9 @@
 #include <torch/serialize.h>
 
 #include "absl/strings/str_cat.h"
-#include "plugin/pending_file.h"
+#include "plugin/host/pending_file.h"
 #include "plugin/status.h"
-#include "plugin/torch_save.h"
+#include "plugin/host/torch_save.h"
 
 namespace featx::cli {
 namespace {

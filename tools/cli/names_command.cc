@@ -7,9 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/featx.h"
-#include "plugin/flags.h"
-#include "plugin/graph_diff_warning.h"
-#include "plugin/named_graph.h"
+#include "plugin/host/flags.h"
+#include "plugin/pipeline/trace.h"
 #include "plugin/status.h"
 #include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
@@ -19,7 +18,7 @@
 
 namespace featx::cli {
 
-absl::Status RunNames() {
+absl::Status NamesCommand() {
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format != "text" && format != "json" && format != "dot") {
     return absl::InvalidArgumentError(absl::StrCat("--format=", format, " is not one of text, json, dot"));
@@ -32,10 +31,9 @@ absl::Status RunNames() {
 
   FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
   // What GetGraphNodeNames does, keeping the eval graph for dot and shapes.
-  const TracerOptions options = TracerOptionsFromFlags();
-  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, options.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromProcessFlags());
+  FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, config.extractor));
   const NodeNames names{graphs.train.Names(), graphs.eval.Names()};
-  if (!options.suppress_diff_warning) WarnIfModesDiffer(names.train, names.eval);
 
   if (format == "json") {
     std::fputs(NamesAsJson(names).c_str(), stdout);

@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "plugin/module_path.h"
+#include "plugin/naming/module_path.h"
 
 namespace featx::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "plugin/featx.h"
-#include "plugin/named_graph.h"
+#include "plugin/pipeline/trace.h"
 
 namespace featx::cli {
 

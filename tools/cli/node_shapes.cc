@@ -6,7 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"
-#include "plugin/passes/passes.h"
+#include "plugin/naming/named_graph.h"
+#include "plugin/passes/insert_taps.h"
 #include "plugin/status.h"
 
 namespace featx::cli {

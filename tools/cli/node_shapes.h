@@ -12,7 +12,7 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include "absl/status/statusor.h"
-#include "plugin/named_graph.h"
+#include "plugin/pipeline/trace.h"
 
 namespace featx::cli {
 

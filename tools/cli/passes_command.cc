@@ -6,13 +6,13 @@
 
 #include "absl/strings/str_join.h"
 #include "plugin/options.h"
-#include "plugin/pass_registry.h"
-#include "plugin/pipeline.h"
+#include "plugin/pipeline/pass_registry.h"
+#include "plugin/pipeline/pipeline.h"
 #include "tools/cli/commands.h"
 
 namespace featx::cli {
 
-absl::Status RunPasses() {
+absl::Status PassesCommand() {
   std::printf("registered passes (stage it runs at -> stage it leaves):\n");
   for (const PassInfo& pass : ListPasses()) {
     std::string only;

@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/featx.h"
-#include "plugin/pending_file.h"
+#include "plugin/host/pending_file.h"
 #include "plugin/status.h"
 #include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
@@ -19,7 +19,7 @@
 
 namespace featx::cli {
 
-absl::Status RunRewrite() {
+absl::Status RewriteCommand() {
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output.empty()) return absl::InvalidArgumentError("give --output=R.pt, where the rewritten model is saved");
   FEATX_ASSIGN_OR_RETURN(ExtractorOptions options, ExtractorOptionsFromFlags());

@@ -1,6 +1,6 @@
-// The extractor options `featx extract` and `featx rewrite` take from their
-// flags (--return_nodes, --train_return_nodes, --eval_return_nodes, --mode,
-// --featx_leaf_modules, --featx_suppress_diff_warning).
+// The extractor options `featx extract` and `featx rewrite` take from
+// featx's flags (--featx_return_nodes or --return_nodes, --featx_mode or
+// --mode, --featx_leaf_modules, ...: plugin/host/flags.h).
 #pragma once
 
 #include "absl/status/statusor.h"
