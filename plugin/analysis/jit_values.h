@@ -8,9 +8,7 @@
 
 namespace featx {
 
-inline bool IsTensor(const torch::jit::Value* value) {
-  return value->type()->isSubtypeOf(*c10::TensorType::get());
-}
+inline bool IsTensor(const torch::jit::Value* value) { return value->type()->isSubtypeOf(*c10::TensorType::get()); }
 
 // Where a node that reads `value` right after it is made goes (insert before
 // the node returned): after its node, or first in its block for a graph or

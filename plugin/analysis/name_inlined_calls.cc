@@ -21,9 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "plugin/analysis/jit_values.h"
+#include "plugin/analysis/name_inlined_calls.h"
 #include "plugin/naming/fx_node_name.h"
 #include "plugin/naming/local_suffixes.h"
-#include "plugin/analysis/name_inlined_calls.h"
 
 namespace featx {
 namespace {

@@ -13,9 +13,9 @@
 #include "ops/register_once.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
+#include "plugin/host/sinks.h"
 #include "plugin/log.h"
 #include "plugin/pipeline/pass_registry.h"
-#include "plugin/host/sinks.h"
 #include "plugin/status.h"
 
 namespace {

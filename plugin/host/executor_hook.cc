@@ -11,14 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "plugin/naming/leaf_modules.h"
-#include "plugin/log.h"
 #include "plugin/analysis/name_inlined_calls.h"
 #include "plugin/analysis/overwritten_later.h"
+#include "plugin/log.h"
+#include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/named_graph.h"
+#include "plugin/naming/return_nodes.h"
 #include "plugin/passes/bracket_request.h"
 #include "plugin/passes/insert_taps.h"
-#include "plugin/naming/return_nodes.h"
 #include "plugin/status.h"
 
 namespace featx {

@@ -63,7 +63,8 @@ ABSL_FLAG(bool, featx_executor_hook, featx::Config().executor_hook,
 ABSL_FLAG(std::string, featx_spool_dir, featx::Config().sinks.spool_dir,
           "Tap mode in a host that opens no capture: write each request's activations to this directory, one "
           "torch.load-able {tag: Tensor} file per request.");
-ABSL_FLAG(int32_t, featx_spool_max_files, featx::Config().sinks.spool_max_files, "Keep at most this many files in --featx_spool_dir; oldest go first.");
+ABSL_FLAG(int32_t, featx_spool_max_files, featx::Config().sinks.spool_max_files,
+          "Keep at most this many files in --featx_spool_dir; oldest go first.");
 ABSL_FLAG(bool, featx_log_activations, featx::Config().sinks.log_activations,
           "Tap mode in a host that opens no capture: log each request's activations (shape, mean, std, min, max) "
           "through the host's logging.");

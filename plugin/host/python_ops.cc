@@ -14,9 +14,9 @@
 #include "ops/register_once.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
-#include "plugin/pipeline/pass_registry.h"
 #include "plugin/host/pending_file.h"
 #include "plugin/host/sinks.h"
+#include "plugin/pipeline/pass_registry.h"
 #include "plugin/status.h"
 
 namespace featx {

@@ -27,8 +27,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "plugin/log.h"
 #include "plugin/host/torch_save.h"
+#include "plugin/log.h"
 
 namespace featx {
 namespace {

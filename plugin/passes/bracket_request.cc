@@ -20,7 +20,6 @@
 #include <torch/csrc/jit/ir/ir.h>
 #include "plugin/pipeline/pass_registry.h"
 
-
 namespace featx {
 
 void BracketRequest(std::shared_ptr<torch::jit::Graph>& graph, const std::string& sink) {

@@ -23,8 +23,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "plugin/naming/module_path.h"
 #include "plugin/analysis/fold_constants.h"
+#include "plugin/naming/module_path.h"
 #include "plugin/pipeline/pass_registry.h"
 
 namespace featx {

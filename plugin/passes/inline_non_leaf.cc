@@ -30,16 +30,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "plugin/naming/module_path.h"
 #include "plugin/analysis/fold_constants.h"
+#include "plugin/naming/module_path.h"
 #include "plugin/pipeline/pass_registry.h"
-#include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 
 namespace featx {
 namespace {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/ir.h>
 
@@ -37,6 +38,5 @@ namespace featx {
 // give are the same, saving one fails).
 void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
                    const torch::jit::Module* root = nullptr, bool mark_calls = false);
-
 
 }  // namespace featx

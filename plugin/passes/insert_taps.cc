@@ -14,10 +14,9 @@
 #include "plugin/passes/insert_taps.h"
 
 #include <torch/csrc/jit/jit_log.h>
-#include "plugin/pipeline/pass_registry.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/analysis/jit_values.h"
-
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 namespace featx {

@@ -11,9 +11,8 @@
 #include "plugin/passes/merge_train_eval.h"
 
 #include <torch/csrc/jit/jit_log.h>
-#include "plugin/pipeline/pass_registry.h"
 #include "absl/strings/str_cat.h"
-
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {
@@ -58,9 +57,9 @@ absl::Status MergeTrainEvalStep(Rewrite& rewrite) {
   const ModeRewrite& train = *rewrite.train;
   const ModeRewrite& eval = *rewrite.eval;
   if (rewrite.options.mode == Mode::kTuple && OwnOutputs(train) != OwnOutputs(eval)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tuple mode: the model's own outputs differ between train mode (", OwnOutputs(train),
-                     " tensors) and eval mode (", OwnOutputs(eval), " tensors)"));
+    return absl::InvalidArgumentError(absl::StrCat("tuple mode: the model's own outputs differ between train mode (",
+                                                   OwnOutputs(train), " tensors) and eval mode (", OwnOutputs(eval),
+                                                   " tensors)"));
   }
   if (rewrite.ModesShared()) {
     rewrite.forward = train.named.graph;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 namespace featx {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <vector>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/analysis/call_summaries.h"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/analysis/call_summaries.h"

@@ -154,7 +154,6 @@ class CallRestorer {
 
 }  // namespace
 
-
 size_t RestoreCalls(std::shared_ptr<jit::Graph>& graph, const std::vector<const jit::Node*>& keep) {
   CallRestorer restorer(keep);
   restorer.Restore(graph->block());

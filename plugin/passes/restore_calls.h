@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <vector>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 namespace featx {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/naming/named_graph.h"

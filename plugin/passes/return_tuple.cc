@@ -72,10 +72,10 @@ absl::Status ReturnTupleStep(Rewrite& rewrite) {
   });
 }
 
-const PassRegistration kRegistration({{"featx.return_tuple",
-                                       "makes forward return its own outputs, then the chosen values, as one flat tuple",
-                                       Stage::kChosen, Stage::kEmitted, Mode::kTuple},
-                                      ReturnTupleStep});
+const PassRegistration kRegistration(
+    {{"featx.return_tuple", "makes forward return its own outputs, then the chosen values, as one flat tuple",
+      Stage::kChosen, Stage::kEmitted, Mode::kTuple},
+     ReturnTupleStep});
 
 }  // namespace
 

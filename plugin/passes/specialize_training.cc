@@ -14,10 +14,10 @@
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/jit_log.h>
 
-#include "plugin/analysis/fold_constants.h"
-#include "plugin/pipeline/pass_registry.h"
 #include <memory>
 #include <utility>
+#include "plugin/analysis/fold_constants.h"
+#include "plugin/pipeline/pass_registry.h"
 
 namespace featx {
 namespace {

@@ -20,12 +20,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "plugin/analysis/call_summaries.h"
 #include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/named_graph.h"
+#include "plugin/naming/return_nodes.h"
 #include "plugin/options.h"
 #include "plugin/status.h"
-#include "plugin/analysis/call_summaries.h"
-#include "plugin/naming/return_nodes.h"
 
 namespace featx {
 

@@ -184,6 +184,32 @@ torch.save({{"out": out, **acts}}, {self.out("tap_acts.pt")!r})
             self.assertEqual(f.read(), "an earlier output")
         self.assertEqual([f for f in os.listdir(self.tmp.name) if ".featx-" in f], [], "temporary files left")
 
+    # --mode and --return_nodes are featx's --featx_mode and
+    # --featx_return_nodes under short names: either spelling writes the same
+    # model, and a host's spelling is never silently ignored.
+    def test_featx_flag_names_choose_the_same_rewrite_as_the_short_ones(self):
+        r, m = self.out("long.pt"), self.out("long.json")
+        result = featx("rewrite", "--model=" + path("resnet18.pt"), "--featx_return_nodes=layer1,fc:logits",
+                       "--featx_mode=tuple", "--output=" + r, "--manifest=" + m)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(m) as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["mode"], "tuple")
+        self.assertEqual([e["name"] for e in manifest["eval"]], ["output", "layer1", "logits"])
+
+    def test_one_flag_under_both_names_is_an_error(self):
+        result = featx("rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=fc", "--mode=dict",
+                       "--featx_mode=tap", "--output=" + self.out("both.pt"))
+        self.assertCleanError(result, "--mode and --featx_mode are the same flag; give it once")
+        self.assertFalse(os.path.exists(self.out("both.pt")))
+
+    def test_the_command_lines_mode_defaults_to_torchvisions_dict(self):
+        r = self.out("default.pt")
+        result = featx("rewrite", "--model=" + path("resnet18.pt"), "--return_nodes=fc", "--output=" + r)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with torch.no_grad():
+            self.assertEqual(list(torch.jit.load(r)(self.input)), ["fc"])
+
     def test_missing_output(self):
         self.assertCleanError(featx("extract", "--model=" + path("resnet18.pt"), "--return_nodes=fc"),
                               "give --output=F.pt")

@@ -79,8 +79,8 @@ TEST(DictExtractor, EachElementOfAnUnpackedChunkIsANode) {
 
 TEST(DictExtractor, TrainAndEvalChoicesFollowTheModulesMode) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("train_eval_branch");
-  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(
-      ref.module, Quiet({.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}}));
+  absl::StatusOr<torch::jit::Module> extractor =
+      CreateFeatureExtractor(ref.module, Quiet({.train_return_nodes = {"mul"}, .eval_return_nodes = {"sigmoid"}}));
   ASSERT_TRUE(extractor.ok()) << extractor.status();
   extractor->eval();
   EXPECT_EQ(Keys(Forward(*extractor, ref.input)), std::vector<std::string>{"sigmoid"});

@@ -17,6 +17,7 @@
 #include "plugin/passes/protect_aliases.h"
 #include "plugin/passes/return_dict.h"
 #include "plugin/passes/return_tuple.h"
+#include "tests/testing/ir.h"
 
 namespace featx {
 namespace {
@@ -24,11 +25,7 @@ namespace {
 namespace jit = ::torch::jit;
 using jit::testing::FileCheck;
 
-std::shared_ptr<jit::Graph> Parse(const std::string& ir) {
-  auto graph = std::make_shared<jit::Graph>();
-  jit::parseIR(ir, graph.get());
-  return graph;
-}
+using testing::ParseGraph;
 
 // The first node of `kind`'s output.
 jit::Value* Made(jit::Graph& graph, const char* kind) {
@@ -49,7 +46,7 @@ graph(%x : Tensor):
   return (%w))IR";
 
 TEST(ProtectAliases, AValueWrittenLaterIsClonedRightAfterItsNode) {
-  auto graph = Parse(kReluWrittenLater);
+  auto graph = ParseGraph(kReluWrittenLater);
   jit::Value* relu = Made(*graph, "aten::relu");
   std::vector<jit::Value*> kept = ProtectAliases(graph, {relu});
   graph->lint();
@@ -62,7 +59,7 @@ TEST(ProtectAliases, AValueWrittenLaterIsClonedRightAfterItsNode) {
 }
 
 TEST(ProtectAliases, AValueNothingWritesIsKeptAsItIs) {
-  auto graph = Parse(kReluWrittenLater);
+  auto graph = ParseGraph(kReluWrittenLater);
   jit::Value* sigmoid = Made(*graph, "aten::sigmoid");
   std::vector<jit::Value*> kept = ProtectAliases(graph, {sigmoid, sigmoid});
   graph->lint();
@@ -71,7 +68,7 @@ TEST(ProtectAliases, AValueNothingWritesIsKeptAsItIs) {
 }
 
 TEST(ProtectAliases, OneCloneServesAValueChosenTwice) {
-  auto graph = Parse(kReluWrittenLater);
+  auto graph = ParseGraph(kReluWrittenLater);
   jit::Value* relu = Made(*graph, "aten::relu");
   std::vector<jit::Value*> kept = ProtectAliases(graph, {relu, relu});
   graph->lint();
@@ -87,7 +84,7 @@ graph(%x : Tensor):
   return (%s))IR";
 
 TEST(ReturnDict, TheGraphReturnsTheChosenValuesByNameInGraphOrder) {
-  auto graph = Parse(kTwoOps);
+  auto graph = ParseGraph(kTwoOps);
   ReturnDict(graph, {{"layer1", Made(*graph, "aten::relu")}, {"head", Made(*graph, "aten::sigmoid")}});
   graph->lint();
   ASSERT_EQ(graph->outputs().size(), 1u);
@@ -104,7 +101,7 @@ TEST(ReturnDict, TheGraphReturnsTheChosenValuesByNameInGraphOrder) {
 }
 
 TEST(ReturnDict, AValueInsideABranchIsStoredInThatBranch) {
-  auto graph = Parse(R"IR(
+  auto graph = ParseGraph(R"IR(
 graph(%x : Tensor, %c : bool):
   %y : Tensor = prim::If(%c)
     block0():
@@ -126,7 +123,7 @@ graph(%x : Tensor, %c : bool):
 }
 
 TEST(ReturnTuple, TheModelsOwnOutputsComeFirstThenTheChosenValues) {
-  auto graph = Parse(R"IR(
+  auto graph = ParseGraph(R"IR(
 graph(%x : Tensor):
   %r : Tensor = aten::relu(%x)
   %s : Tensor = aten::sigmoid(%r)
@@ -153,7 +150,7 @@ std::vector<jit::Node*> NonConstantNodes(jit::Graph& graph) {
 }
 
 TEST(BracketRequest, BeginComesFirstAndEndLastNamingTheSink) {
-  auto graph = Parse(kTwoOps);
+  auto graph = ParseGraph(kTwoOps);
   BracketRequest(graph, "sink-a");
   graph->lint();
   std::vector<jit::Node*> nodes = NonConstantNodes(*graph);
@@ -167,7 +164,7 @@ TEST(BracketRequest, BeginComesFirstAndEndLastNamingTheSink) {
 }
 
 TEST(BracketRequest, NoSinkCallsThePlainOverloads) {
-  auto graph = Parse(kTwoOps);
+  auto graph = ParseGraph(kTwoOps);
   BracketRequest(graph);
   graph->lint();
   std::vector<jit::Node*> nodes = NonConstantNodes(*graph);

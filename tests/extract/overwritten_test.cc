@@ -10,11 +10,11 @@
 
 #include <gtest/gtest.h>
 
-#include "plugin/pipeline/trace.h"
 #include "plugin/analysis/call_summaries.h"
 #include "plugin/analysis/overwritten_later.h"
-#include "plugin/naming/named_graph.h"
 #include "plugin/analysis/tensor_memory.h"
+#include "plugin/naming/named_graph.h"
+#include "plugin/pipeline/trace.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {

@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/testing/file_check.h>
 
 #include "plugin/passes/prune.h"
+#include "tests/testing/ir.h"
 
 namespace featx {
 namespace {
@@ -15,15 +16,11 @@ namespace {
 namespace jit = ::torch::jit;
 using jit::testing::FileCheck;
 
-std::shared_ptr<jit::Graph> Parse(const std::string& ir) {
-  auto graph = std::make_shared<jit::Graph>();
-  jit::parseIR(ir, graph.get());
-  return graph;
-}
+using testing::ParseGraph;
 
 // densenet's shape: each layer appends to the list the next concatenates.
 TEST(Prune, AnAppendToAListReadLaterStays) {
-  auto graph = Parse(R"IR(
+  auto graph = ParseGraph(R"IR(
 graph(%x : Tensor):
   %one : int = prim::Constant[value=1]()
   %features : Tensor[] = prim::ListConstruct(%x)
@@ -40,7 +37,7 @@ graph(%x : Tensor):
 
 // After the last read of the list, an append writes what nobody sees.
 TEST(Prune, AnAppendNothingReadsAfterGoes) {
-  auto graph = Parse(R"IR(
+  auto graph = ParseGraph(R"IR(
 graph(%x : Tensor):
   %one : int = prim::Constant[value=1]()
   %features : Tensor[] = prim::ListConstruct(%x)
@@ -56,7 +53,7 @@ graph(%x : Tensor):
 
 // An in-place write to a tensor the graph returns is the returned value.
 TEST(Prune, AnInPlaceWriteToTheReturnedTensorStays) {
-  auto graph = Parse(R"IR(
+  auto graph = ParseGraph(R"IR(
 graph(%x : Tensor):
   %one : int = prim::Constant[value=1]()
   %y : Tensor = aten::relu(%x)

@@ -16,12 +16,12 @@
 
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"
-#include "plugin/host/executor_hook.h"
-#include "plugin/naming/leaf_modules.h"
-#include "plugin/log.h"
-#include "plugin/pipeline/trace.h"
 #include "plugin/analysis/name_inlined_calls.h"
+#include "plugin/host/executor_hook.h"
+#include "plugin/log.h"
+#include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/named_graph.h"
+#include "plugin/pipeline/trace.h"
 #include "tests/testing/reference_models.h"
 
 namespace featx {

@@ -15,12 +15,12 @@
 #include "plugin/naming/fx_node_name.h"
 #include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/module_path.h"
-#include "plugin/pipeline/trace.h"
 #include "plugin/passes/fold_module_attributes.h"
 #include "plugin/passes/inline_non_leaf.h"
 #include "plugin/passes/insert_taps.h"
 #include "plugin/passes/name_nodes.h"
 #include "plugin/passes/specialize_training.h"
+#include "plugin/pipeline/trace.h"
 #include "tools/default_model.h"
 
 namespace featx {

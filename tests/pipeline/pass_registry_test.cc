@@ -54,6 +54,39 @@ TEST(PassRegistry, LoadingFeatxRegistersEveryPassInLoadTimeOrder) {
   }
 }
 
+// A pass registers itself in its own file and is run because pipeline.cc
+// lists it: the two must agree, or a pass is silently never run.
+TEST(PassRegistry, EveryListedPassIsRegisteredAndEveryFeatxPassIsListed) {
+  const std::vector<std::string> registered = RegisteredNames();
+  for (const std::string& name : FeatxPassOrder()) {
+    EXPECT_NE(std::find(registered.begin(), registered.end(), name), registered.end())
+        << name << " is in FeatxPassOrder but no file registers it";
+  }
+  for (const std::string& name : registered) {
+    if (name.rfind("featx.", 0) == 0)
+      EXPECT_TRUE(IsFeatxPass(name)) << name << " is registered but not in FeatxPassOrder";
+  }
+}
+
+// Each mode's pipeline hands the rewrite from stage to stage with no gap:
+// every pass runs at the stage the one before it left.
+TEST(PassRegistry, EachModesPipelineChainsItsStages) {
+  std::vector<PassInfo> infos = ListPasses();
+  auto info = [&](const std::string& name) {
+    return *std::find_if(infos.begin(), infos.end(), [&](const PassInfo& p) { return p.name == name; });
+  };
+  for (Mode mode : {Mode::kDict, Mode::kTuple, Mode::kTap}) {
+    ExtractorOptions options;
+    options.mode = mode;
+    Stage stage = Stage::kModule;
+    for (const std::string& name : LoadTimePipeline(options)) {
+      EXPECT_EQ(info(name).runs_at, stage) << name << " in " << ModeName(mode) << " mode";
+      stage = info(name).leaves_at;
+    }
+    EXPECT_EQ(stage, Stage::kMerged) << ModeName(mode);
+  }
+}
+
 TEST(PassRegistry, RunningTheNamingPassesGivesTorchvisionsNames) {
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   absl::StatusOr<Rewrite> rewrite = Rewrite::Start(ref.module, {});
@@ -102,10 +135,10 @@ TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
 TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
   std::vector<std::string> seen;
   ASSERT_TRUE(AddPass({{"test.record_eval_names", "records the eval names", Stage::kNamed, Stage::kNamed, {}},
-                            [&seen](Rewrite& rewrite) {
-                              seen = rewrite.eval->named.Names();
-                              return absl::OkStatus();
-                            }}));
+                       [&seen](Rewrite& rewrite) {
+                         seen = rewrite.eval->named.Names();
+                         return absl::OkStatus();
+                       }}));
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   ExtractorOptions options;
   options.return_nodes = {"layer1.0.add"};
@@ -125,7 +158,7 @@ TEST(PassRegistry, AHostPassRunsBetweenFeatxPasses) {
 // InstrumentInPlace, which promises never to throw.
 TEST(PassRegistry, AThrowingHostPassIsAnInternalErrorAndTheModelIsUnchanged) {
   ASSERT_TRUE(AddPass({{"test.throws", "throws", Stage::kNamed, Stage::kNamed, {}},
-                            [](Rewrite&) -> absl::Status { throw std::runtime_error("host pass bug"); }}));
+                       [](Rewrite&) -> absl::Status { throw std::runtime_error("host pass bug"); }}));
   testing::ReferenceModel ref = testing::MustLoadReferenceModel("resnet18");
   const std::string before = ref.module.get_method("forward").graph()->toString();
   ExtractorOptions options;
@@ -160,7 +193,7 @@ TEST(PassRegistry, AThrowingWarningHandlerIsAnInternalError) {
 
 TEST(PassRegistry, ANameTakenTwiceIsRefused) {
   EXPECT_FALSE(AddPass({{"featx.prune", "another prune", Stage::kEmitted, Stage::kEmitted, {}},
-                             [](Rewrite&) { return absl::OkStatus(); }}));
+                        [](Rewrite&) { return absl::OkStatus(); }}));
   const std::vector<std::string> names = RegisteredNames();
   EXPECT_EQ(std::count(names.begin(), names.end(), "featx.prune"), 1);
 }

@@ -59,8 +59,8 @@ absl::StatusOr<std::vector<std::string>> SpellOutShortNames(const std::vector<st
       if (name != short_name && name != long_name) continue;
       for (const auto& [written, flag] : given) {
         if (flag == long_name && written != name) {
-          return absl::InvalidArgumentError(absl::StrCat("--", written, " and --", name,
-                                                         " are the same flag; give it once"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", written, " and --", name, " are the same flag; give it once"));
         }
       }
       given.emplace_back(name, long_name);

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "plugin/host/pending_file.h"
-#include "plugin/status.h"
 #include "plugin/host/torch_save.h"
+#include "plugin/status.h"
 
 namespace featx::cli {
 namespace {
