@@ -32,6 +32,14 @@ std::vector<std::string> RegisteredNames() {
   return names;
 }
 
+// Every graph the rewrite holds is well formed (torch's Graph::lint throws
+// if not): what each pass leaves behind, not only the end result.
+void LintAll(const Rewrite& rewrite) {
+  if (rewrite.inlined != nullptr) rewrite.inlined->lint();
+  for (const ModeRewrite* part : rewrite.Modes()) part->named.graph->lint();
+  if (rewrite.forward != nullptr) rewrite.forward->lint();
+}
+
 std::string ForwardCode(const torch::jit::Module& m) { return m.get_method("forward").graph()->toString(); }
 
 TEST(PassRegistry, LoadingFeatxRegistersEveryPassInLoadTimeOrder) {
@@ -113,6 +121,7 @@ TEST(PassRegistry, LoadTimePipelineRunByNameEqualsInstrumentInPlace) {
     for (const std::string& pass : LoadTimePipeline(options)) {
       absl::Status status = RunPass(pass, *rewrite);
       ASSERT_TRUE(status.ok()) << pass << ": " << status;
+      ASSERT_NO_THROW(LintAll(*rewrite)) << "after " << pass << " in " << ModeName(mode) << " mode";
     }
     ASSERT_EQ(rewrite->stage, Stage::kMerged);
     absl::StatusOr<torch::jit::Module> with_forward = WithForward(ref.module, rewrite->forward);
