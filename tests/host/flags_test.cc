@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "plugin/host/flags.h"
 
 namespace featx {
@@ -102,6 +105,32 @@ TEST(Flags, TheCommandLineFollowsTheSameRules) {
   absl::SetFlag(&FLAGS_featx_return_nodes, std::vector<std::string>{});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->extractor.return_nodes, ElementsAre("layer1", "fc"));
+}
+
+// The flags read their defaults from Config: every featx flag's default,
+// applied as a host would write it, leaves a default Config as it was.
+TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
+  const Config defaults;
+  Config config;
+  int flags = 0;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!absl::StartsWith(name, "featx_")) continue;
+    ++flags;
+    ASSERT_TRUE(ApplyFlags(absl::StrCat("--", name, "=", flag->DefaultValue()), &config).ok()) << name;
+  }
+  EXPECT_EQ(flags, 11);
+  EXPECT_EQ(config.extractor.mode, Mode::kTap);
+  EXPECT_EQ(config.extractor.mode, defaults.extractor.mode);
+  EXPECT_EQ(config.extractor.return_nodes, defaults.extractor.return_nodes);
+  EXPECT_EQ(config.extractor.train_return_nodes, defaults.extractor.train_return_nodes);
+  EXPECT_EQ(config.extractor.eval_return_nodes, defaults.extractor.eval_return_nodes);
+  EXPECT_EQ(config.extractor.leaf_modules, defaults.extractor.leaf_modules);
+  EXPECT_EQ(config.extractor.passes, defaults.extractor.passes);
+  EXPECT_EQ(config.extractor.suppress_diff_warning, defaults.extractor.suppress_diff_warning);
+  EXPECT_EQ(config.executor_hook, defaults.executor_hook);
+  EXPECT_EQ(config.sinks.spool_dir, defaults.sinks.spool_dir);
+  EXPECT_EQ(config.sinks.spool_max_files, defaults.sinks.spool_max_files);
+  EXPECT_EQ(config.sinks.log_activations, defaults.sinks.log_activations);
 }
 
 }  // namespace
