@@ -71,8 +71,8 @@ TEST(PassRegistry, EveryListedPassIsRegisteredAndEveryFeatxPassIsListed) {
         << name << " is in FeatxPassOrder but no file registers it";
   }
   for (const std::string& name : registered) {
-    if (name.rfind("featx.", 0) == 0)
-      EXPECT_TRUE(IsFeatxPass(name)) << name << " is registered but not in FeatxPassOrder";
+    if (name.rfind("featx.", 0) != 0) continue;  // a test's own pass
+    EXPECT_TRUE(IsFeatxPass(name)) << name << " is registered but not in FeatxPassOrder";
   }
 }
 
