@@ -137,12 +137,33 @@ REQUIRED_NODES = {
 }
 
 
+# The quantized engine a process starts with, which is the one libtorch picks
+# when a server loads the model (onednn, fbgemm or x86, by build and CPU).
+DEFAULT_QUANTIZED_ENGINE = torch.backends.quantized.engine
+
+
 def build(name):
     if name in TORCHVISION_MODELS:
         model = getattr(torchvision.models, name)(weights=None)
         return model, TORCHVISION_INPUT_SHAPE
     ctor, shape = {**FAMILY_MODELS, **BENCH_MODELS, **handwritten.MODELS}[name]
-    return ctor(), shape
+    return repack_as_loaded(ctor()), shape
+
+
+def repack_as_loaded(model):
+    """Packs quantized weights as a server's torch.jit.load does.
+
+    torchvision quantizes for qnnpack and leaves that engine selected; a saved
+    model keeps its weights unpacked and packs them at load time for the
+    loading process's engine, whose integer kernels round differently on some
+    CPUs (AVX2 without AVX-512). The reference is what the deployed model
+    computes, so the eager model's weights are packed again the same way: a
+    quantized module's state dict holds them unpacked, and loading it packs.
+    """
+    torch.backends.quantized.engine = DEFAULT_QUANTIZED_ENGINE
+    if any(p.is_quantized for p in model.state_dict().values() if isinstance(p, torch.Tensor)):
+        model.load_state_dict(model.state_dict())
+    return model
 
 
 def sample_names(model, example, required):
