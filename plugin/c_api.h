@@ -20,11 +20,11 @@
 extern "C" {
 #endif
 
-/* Rewrites `module` (a torch::jit::Module*) in place as the flags say: the
- * process's --featx_* flags, then FEATX_FLAGS, then `flags` (may be NULL);
- * also installs the sinks they name. The rewrite is featx's load-time
- * pipeline, or the passes --featx_passes names. On error the module is
- * unchanged. */
+/* Rewrites `module` (a torch::jit::Module*) in place as the flags say:
+ * FEATX_FLAGS, then `flags` (may be NULL; a host passes the --featx_* flags
+ * of its own command line here); also installs the sinks they name. The
+ * rewrite is featx's load-time pipeline, or the passes --featx_passes names.
+ * On error the module is unchanged. */
 int featx_instrument(void* module, const char* flags, char* error, size_t error_size);
 typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
 
@@ -33,6 +33,11 @@ typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
  * most `size` bytes (NUL included) and returns the full list's length. */
 size_t featx_list_passes(char* names, size_t size);
 typedef size_t (*featx_list_passes_fn)(char*, size_t);
+
+/* Every --featx_* flag with its help and default, one a line, in abseil's
+ * --helpfull form, for a host's usage text. Like snprintf, as above. */
+size_t featx_flags_help(char* text, size_t size);
+typedef size_t (*featx_flags_help_fn)(char*, size_t);
 
 /* Opens a capture on the calling thread (as featx::capture_begin()). */
 int featx_capture_begin(char* error, size_t error_size);
@@ -49,10 +54,11 @@ typedef void (*featx_log_callback)(int level, const char* message, void* user_da
 void featx_set_log_callback(featx_log_callback callback, void* user_data);
 typedef void (*featx_set_log_callback_fn)(featx_log_callback, void*);
 
-/* "featx-built-against-torch=2.15.0;": the libtorch this library was built
- * against. It must be the host's: a plugin built for another libtorch loads a
- * second one into the process, which crashes there. Read it from the file
- * without loading (tools/libtorch_check.py --plugin). */
+/* "featx-version=0.1.0;featx-built-against-torch=2.15.0;": featx's version
+ * and the libtorch this library was built against. That must be the host's:
+ * a plugin built for another libtorch loads a second one into the process,
+ * which crashes there. Read it from the file without loading
+ * (tools/libtorch_check.py --plugin). */
 extern const char featx_build_info[];
 
 #ifdef __cplusplus

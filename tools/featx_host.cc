@@ -4,8 +4,10 @@
 //   featx_host --model=M.pt --plugin=path/libfeatx.so --input=X.pt --requests=N --threads=T
 //              [--featx_return_nodes=... --featx_mode=... (or FEATX_FLAGS)]
 //
-// It loads the plugin first (so its --featx_* flags are known to this
-// command line and to --helpfull), parses its flags, installs its own
+// It loads the plugin first, passes the --featx_* flags of its command line
+// to featx_instrument (the plugin keeps its flag registry to itself, so a
+// host's abseil never sees them; --helpfull lists them through
+// featx_flags_help), parses its own flags, installs its own
 // c10::WarningHandler (featx's warnings arrive prefixed `[featx_host]`),
 // loads the model, rewrites it in place through featx_instrument, then
 // serves N requests on T threads, each in its own capture, request i on
@@ -39,6 +41,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -51,7 +54,7 @@ ABSL_FLAG(std::string, plugin, "", "Path of libfeatx.so; loaded before the comma
 ABSL_FLAG(std::string, input, "", "Input tensor (Python's torch.save).");
 ABSL_FLAG(int32_t, requests, 4, "Requests to serve.");
 ABSL_FLAG(int32_t, threads, 1, "Threads serving them.");
-ABSL_FLAG(std::string, featx, "", "Extra flags for featx_instrument, as one string.");
+ABSL_FLAG(std::string, featx, "", "Extra flags for featx_instrument, as one string, after the --featx_* flags here.");
 ABSL_FLAG(bool, rewrite, true,
           "Rewrite the model through featx_instrument; false serves it as loaded (for baselines).");
 ABSL_FLAG(bool, capture, true,
@@ -110,17 +113,49 @@ Fn Symbol(void* lib, const char* name) {
   return reinterpret_cast<Fn>(dlsym(lib, name));
 }
 
+// This command line without its --featx_* flags, and those flags as one
+// string for featx_instrument.
+struct SplitCommandLine {
+  std::vector<char*> own;
+  std::string featx_flags;
+};
+
+SplitCommandLine SplitFeatxFlags(int argc, char** argv) {
+  SplitCommandLine split;
+  for (int i = 0; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (i > 0 && (absl::StartsWith(arg, "--featx_") || absl::StartsWith(arg, "--nofeatx_"))) {
+      absl::StrAppend(&split.featx_flags, split.featx_flags.empty() ? "" : " ", arg);
+    } else {
+      split.own.push_back(argv[i]);
+    }
+  }
+  return split;
+}
+
+// The plugin's flags, for --help and --helpfull.
+std::string FeatxFlagsHelp(void* plugin) {
+  auto flags_help = Symbol<featx_flags_help_fn>(plugin, "featx_flags_help");
+  if (flags_help == nullptr) return "";
+  std::string help(flags_help(nullptr, 0), '\0');
+  flags_help(help.data(), help.size() + 1);
+  return absl::StrCat("\n\n  Flags of the plugin (on this command line, in --featx or in FEATX_FLAGS):\n", help);
+}
+
 int Serve(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]\n"
-      "featx_host --model=R.pt --input=X.pt --rewrite=false [--capture=false]   (R.pt rewritten offline; "
-      "LD_PRELOAD=libfeatx.so for tap mode, as Triton takes custom ops)");
   const std::string plugin_path = PluginPath(argc, argv);
   // Without --plugin, featx's entry points are looked up in the process as
   // started: a Triton-style host gets custom ops by LD_PRELOAD.
   void* plugin = plugin_path.empty() ? dlopen(nullptr, RTLD_NOW) : dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (plugin == nullptr) return Fail(absl::StrCat("cannot load the plugin: ", dlerror()));
-  absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage(
+      absl::StrCat("featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]\n"
+                   "featx_host --model=R.pt --input=X.pt --rewrite=false [--capture=false]   (R.pt rewritten offline; "
+                   "LD_PRELOAD=libfeatx.so for tap mode, as Triton takes custom ops)",
+                   FeatxFlagsHelp(plugin)));
+  SplitCommandLine command_line = SplitFeatxFlags(argc, argv);
+  absl::ParseCommandLine(static_cast<int>(command_line.own.size()), command_line.own.data());
+  const std::string featx_flags = absl::StrCat(command_line.featx_flags, " ", absl::GetFlag(FLAGS_featx));
 
   HostWarningHandler warnings;
   featx::compat::SetWarningHandler(&warnings);
@@ -164,7 +199,7 @@ int Serve(int argc, char** argv) {
 
   char error[2048];
   const bool instrumented =
-      !absl::GetFlag(FLAGS_rewrite) || instrument(&model, absl::GetFlag(FLAGS_featx).c_str(), error, sizeof error) == 0;
+      !absl::GetFlag(FLAGS_rewrite) || instrument(&model, featx_flags.c_str(), error, sizeof error) == 0;
   if (!instrumented) {
     // The model is as it was: serve it unchanged, as a server would.
     std::fprintf(stderr, "featx_host: featx_instrument failed: %s; serving the model unchanged\n", error);

@@ -18,7 +18,9 @@ PACKAGES=(
   bazel-bootstrap     # Bazel 4.2.3
   bazel-rules-java    # @rules_java, which Bazel 4.2.3 needs even for C++ builds
   libtorch-dev        # libtorch 1.13 (CPU): the JIT, its IR and passes
-  libabsl-dev         # abseil: Status, flags, strings, containers
+  bazel-skylib        # @bazel_skylib, which abseil's BUILD files load
+  bazel-platforms     # @platforms, likewise
+  patch               # GNU patch, which applies abseil's security fix (WORKSPACE)
   libgtest-dev        # googletest
   libgmock-dev        # googlemock
   libbenchmark-dev    # Google Benchmark, for bench/

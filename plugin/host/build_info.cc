@@ -8,5 +8,6 @@
 
 #include "plugin/c_api.h"
 
+// FEATX_VERSION comes from plugin/version.bzl (plugin/host/BUILD.bazel).
 extern "C" __attribute__((used, visibility("default"))) const char featx_build_info[] =
-    "featx-built-against-torch=" TORCH_VERSION ";";
+    "featx-version=" FEATX_VERSION ";featx-built-against-torch=" TORCH_VERSION ";";

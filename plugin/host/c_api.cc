@@ -30,6 +30,17 @@ int Report(const absl::Status& status, char* error, size_t error_size) {
   return static_cast<int>(status.code());
 }
 
+// snprintf's contract: at most `size` bytes, NUL included; returns the whole
+// text's length.
+size_t CopyOut(const std::string& text, char* out, size_t size) {
+  if (out != nullptr && size > 0) {
+    const size_t n = std::min(text.size(), size - 1);
+    std::memcpy(out, text.data(), n);
+    out[n] = '\0';
+  }
+  return text.size();
+}
+
 // A second copy of libfeatx.so in the process registered no ops: the models
 // it rewrote would tap into the first copy's captures, and its own would stay
 // empty. Its entry points say so instead.
@@ -86,14 +97,10 @@ int featx_capture_end(void* activations, char* error, size_t error_size) {
 size_t featx_list_passes(char* names, size_t size) {
   std::vector<std::string> all;
   for (const featx::PassInfo& pass : featx::ListPasses()) all.push_back(pass.name);
-  const std::string list = absl::StrJoin(all, ",");
-  if (names != nullptr && size > 0) {
-    const size_t n = std::min(list.size(), size - 1);
-    std::memcpy(names, list.data(), n);
-    names[n] = '\0';
-  }
-  return list.size();
+  return CopyOut(absl::StrJoin(all, ","), names, size);
 }
+
+size_t featx_flags_help(char* text, size_t size) { return CopyOut(featx::FlagsHelp(), text, size); }
 
 void featx_set_log_callback(featx_log_callback callback, void* user_data) {
   featx::SetLogCallback(callback, user_data);

@@ -10,33 +10,15 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
 
-namespace featx::flags_registration {
-
-// Registers a featx flag with abseil unless a flag of its name is there
-// already. A host may load a second copy of libfeatx.so (another path) into
-// one process, and abseil ends the process on a flag defined twice; the
-// first copy's flags then serve the command line, and this copy's keep their
-// defaults (this copy serves nothing: ops/register_once.h).
-template <typename T>
-absl::flags_internal::FlagRegistrarEmpty RegisterUnlessDefined(absl::Flag<T>& flag, const char* file) {
-  if (absl::FindCommandLineFlag(absl::GetFlagReflectionHandle(flag).Name()) != nullptr) {
-    return absl::flags_internal::FlagRegistrar<T, false>(flag, nullptr);
-  }
-  return absl::flags_internal::FlagRegistrar<T, true>(flag, file);
-}
-
-}  // namespace featx::flags_registration
-
-// ABSL_FLAG registers unconditionally; featx's flags go through the check above.
 // Each flag's default is Config's (flags.h), so the two cannot drift apart.
-#undef ABSL_FLAG_IMPL_REGISTRAR
-#define ABSL_FLAG_IMPL_REGISTRAR(T, flag) \
-  ::featx::flags_registration::RegisterUnlessDefined<T>(ABSL_FLAG_IMPL_FLAG_PTR(flag), __FILE__)
-
+// Inside libfeatx.so these register in the plugin's own abseil (linked in,
+// its symbols local): a second copy of the plugin, or a host with its own
+// abseil, has a registry of its own, and no name is ever defined twice.
 ABSL_FLAG(std::vector<std::string>, featx_return_nodes, featx::Config().extractor.return_nodes,
           "Nodes the model emits, comma-separated: node names or prefixes (`layer1` is the last node under "
           "layer1), each optionally `spec:output_name`. Names as torchvision's get_graph_node_names.");
@@ -160,6 +142,17 @@ absl::StatusOr<Config> ConfigFromProcessFlags() {
         From("command line", ApplyToken(absl::StrCat("--", name, "=", flag->CurrentValue()), &config)));
   }
   return config;
+}
+
+std::string FlagsHelp() {
+  std::string help;
+  for (const auto& [name, setter] : Setters()) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    absl::StrAppendFormat(&help, "    --%s (%s); default: %s;\n", name, flag->Help(),
+                          flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue());
+  }
+  return help;
 }
 
 absl::Status ApplyFlags(absl::string_view flags, Config* config) {

@@ -1,14 +1,16 @@
 // featx's configuration flags (abseil flags, all prefixed `featx_`), and the
-// three places a host sets them.
+// places a host sets them.
 //
-// 1. Its own command line: loading libfeatx.so (or linking featx) registers
-//    the flags in the process's abseil registry, so a host that loads the
-//    plugin before absl::ParseCommandLine takes `--featx_mode=tap` and lists
-//    the flags in `--helpfull`.
+// 1. The flags string of the C entry point (plugin/c_api.h), which is where
+//    a host puts the --featx_* flags of its own command line (featx_host
+//    does; its --helpfull lists them through featx_flags_help).
 // 2. The FEATX_FLAGS environment variable, for hosts that cannot be changed:
 //    FEATX_FLAGS="--featx_return_nodes=layer1,fc --featx_spool_dir=/tmp/acts"
-// 3. The flags string of the C entry point (plugin/c_api.h).
-// Later ones win; none of them changes the process's flag values.
+// 3. A program that links featx (the featx command line) parses them on its
+//    own command line; libfeatx.so keeps its abseil and flag registry to
+//    itself, so a host's command line never reaches the plugin's.
+// The program's flags, then FEATX_FLAGS, then the string: later ones win.
+// None of them changes the process's flag values.
 //
 //   FEATX_ASSIGN_OR_RETURN(featx::Config config, featx::ConfigFromFlags("--featx_mode=dict"));
 //   FEATX_RETURN_IF_ERROR(featx::InstrumentInPlace(model, config.extractor));
@@ -73,6 +75,10 @@ struct Config {
 // unknown mode 'bogus'; ...`): an unknown flag (with the closest names), a
 // token that is not a flag, a value that does not parse or is out of range.
 [[nodiscard]] absl::Status ApplyFlags(absl::string_view flags, Config* config);
+
+// Every featx flag as `--featx_name (help); default: value;`, one a line,
+// in --helpfull's form, for a host's own usage text.
+std::string FlagsHelp();
 
 // The process's flags, then FEATX_FLAGS, then `flags`; an error says which
 // of the three it came from (`FEATX_FLAGS: --featx_mode=bogus: ...`).

@@ -8,12 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <thread>
 #include <utility>
@@ -136,11 +134,8 @@ class Spool {
   }
 
   ~Spool() {
-    {
-      std::lock_guard<std::mutex> lock(state_->mutex);
-      state_->stopping = true;
-    }
-    state_->wake.notify_all();
+    absl::MutexLock lock(&state_->mutex);
+    state_->stopping = true;
   }
 
   // On the request thread: serializes (the tensors may change after the
@@ -153,40 +148,36 @@ class Spool {
       Drops().Drop(absl::StrCat("cannot serialize them (", e.what(), ")"));
       return;
     }
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    if (state_->queue.size() >= kQueueLimit) {
-      lock.unlock();
-      Drops().Drop(absl::StrCat(kQueueLimit, " requests already wait for ", state_->dir, " (a slow or stuck disk)"));
-      return;
+    {
+      absl::MutexLock lock(&state_->mutex);
+      if (state_->queue.size() < kQueueLimit) {
+        state_->queue.push_back(std::move(bytes));
+        return;
+      }
     }
-    state_->queue.push_back(std::move(bytes));
-    lock.unlock();
-    state_->wake.notify_one();
+    Drops().Drop(absl::StrCat(kQueueLimit, " requests already wait for ", state_->dir, " (a slow or stuck disk)"));
   }
 
   bool WaitUntilIdle(absl::Time deadline) {
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    const auto done = [this] { return state_->queue.empty() && !state_->busy; };
-    if (deadline == absl::InfiniteFuture()) {
-      state_->idle.wait(lock, done);
-      return true;
-    }
-    return state_->idle.wait_until(lock, absl::ToChronoTime(deadline), done);
+    absl::MutexLock lock(&state_->mutex);
+    return state_->mutex.AwaitWithDeadline(absl::Condition(state_.get(), &State::Idle), deadline);
   }
 
  private:
   struct State {
     State(std::string dir, int max_files) : dir(std::move(dir)), max_files(max_files) {}
 
+    // absl::Mutex wakes waiters whose condition holds whenever it is
+    // released, so nothing here notifies.
     void WriteLoop() {
-      std::unique_lock<std::mutex> lock(mutex);
+      absl::MutexLock lock(&mutex);
       while (true) {
-        wake.wait(lock, [this] { return stopping || !queue.empty(); });
+        mutex.Await(absl::Condition(this, &State::HasWorkOrStops));
         if (queue.empty()) return;  // stopping, and nothing left to write
         std::vector<char> bytes = std::move(queue.front());
         queue.pop_front();
         busy = true;
-        lock.unlock();
+        mutex.Unlock();
         absl::Status status = WriteFile(bytes);
         if (status.ok()) {
           files_written.fetch_add(1, std::memory_order_relaxed);
@@ -194,11 +185,13 @@ class Spool {
         } else {
           Drops().Drop(std::string(status.message()));
         }
-        lock.lock();
+        mutex.Lock();
         busy = false;
-        if (queue.empty()) idle.notify_all();
       }
     }
+
+    bool HasWorkOrStops() const { return stopping || !queue.empty(); }
+    bool Idle() const { return queue.empty() && !busy; }
 
     // Whole or not at all: a temporary file, checked at every step, renamed
     // into place only when complete.
@@ -238,9 +231,7 @@ class Spool {
 
     const std::string dir;
     const int max_files;
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::condition_variable idle;
+    absl::Mutex mutex;
     std::deque<std::vector<char>> queue;
     bool busy = false;
     bool stopping = false;

@@ -228,7 +228,8 @@ class HostTest(unittest.TestCase):
     def test_a_second_copy_of_the_plugin_refuses_and_the_host_serves(self):
         # A host that loads libfeatx.so from two paths (here: preloaded, then
         # --plugin from another directory). The second copy registers no ops
-        # and no flags, and its entry points refuse with a message.
+        # (its flags live in its own abseil, as the first copy's do), and its
+        # entry points refuse with a message.
         other = os.path.join(self.tmp.name, "second", "libfeatx.so")
         os.makedirs(os.path.dirname(other), exist_ok=True)
         shutil.copyfile(PLUGIN, other)
