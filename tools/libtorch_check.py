@@ -20,9 +20,13 @@ third_party/libtorch/repository.bzl runs it for Bazel; run it yourself to see
 what a build would use:
   /usr/bin/python3 tools/libtorch_check.py /opt/libtorch
 
-With --plugin it checks a built libfeatx.so against a host's Python instead,
-without loading it (a plugin built for another libtorch would load a second
-libtorch into the host, which crashes the process):
+With --plugin it checks a built libfeatx.so against a server's system and
+Python instead, without loading it (a plugin built for another libtorch would
+load a second libtorch into the host, which crashes the process): the torch
+it was built for against the Python's, each library it needs (found as the
+loader would: the Python's torch/lib, LD_LIBRARY_PATH, ldconfig's cache,
+the system's directories), and each glibc/libstdc++ symbol version it needs
+against what those libraries define (docs/packaging.md: the floor):
   /usr/bin/python3 tools/libtorch_check.py --plugin=bazel-bin/plugin/libfeatx.so --python=/srv/venv/bin/python
 
 Prints key=value lines; exits 2 with the reason on stderr.
@@ -32,6 +36,7 @@ import glob
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -202,22 +207,93 @@ def resolve(choice, workspace, venv, python_override, include_override):
 
 
 PLUGIN_MARKER = re.compile(rb"featx-built-against-torch=([0-9][0-9A-Za-z.+]*);")
+VERSION_MARKER = re.compile(rb"featx-version=([0-9][0-9A-Za-z.+]*);")
+SYSTEM_LIB_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+
+
+def plugin_marks(plugin):
+    """(featx version or "", torch version) from a libfeatx.so's bytes."""
+    try:
+        with open(plugin, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise Unusable(f"cannot read {plugin}: {e.strerror}.")
+    found = PLUGIN_MARKER.search(blob)
+    if not found:
+        raise Unusable(f"{plugin} is not a libfeatx.so (it names no libtorch it was built against).")
+    version = VERSION_MARKER.search(blob)
+    return (version.group(1).decode() if version else ""), found.group(1).decode()
 
 
 def plugin_torch(plugin):
     """The torch version a libfeatx.so was built against, from its bytes."""
+    return plugin_marks(plugin)[1]
+
+
+def python_torch_lib(python):
+    """The lib/ of the torch `python` imports ("" without one)."""
     try:
-        with open(plugin, "rb") as f:
-            found = PLUGIN_MARKER.search(f.read())
-    except OSError as e:
-        raise Unusable(f"cannot read {plugin}: {e.strerror}.")
-    if not found:
-        raise Unusable(f"{plugin} is not a libfeatx.so (it names no libtorch it was built against).")
-    return found.group(1).decode()
+        out = subprocess.run([python, "-c", "import os, torch; print(os.path.dirname(torch.__file__))"],
+                             capture_output=True, text=True, timeout=300)
+    except OSError:
+        return ""
+    return os.path.join(out.stdout.strip(), "lib") if out.returncode == 0 and out.stdout.strip() else ""
 
 
-def check_plugin(plugin, python):
-    built = plugin_torch(plugin)
+def ldconfig_cache():
+    """{soname: path} of the x86-64 libraries in the loader's cache."""
+    for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig", shutil.which("ldconfig") or ""):
+        if ldconfig and os.path.exists(ldconfig):
+            out = subprocess.run([ldconfig, "-p"], capture_output=True, text=True).stdout
+            return {m.group(1): m.group(3) for m in re.finditer(r"^\s+(\S+) \(([^)]*)\) => (\S+)$", out, re.M)
+                    if "x86-64" in m.group(2)}
+    return {}
+
+
+def find_library(name, dirs, cache):
+    for d in dirs:
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    return cache.get(name, "")
+
+
+def plugin_dependencies(plugin, first_dirs, system_search):
+    """What the plugin needs of this system: a report, and what is missing."""
+    import elf_info
+    try:
+        info = elf_info.read(plugin)
+    except (elf_info.NotElf, ValueError, IndexError, struct.error) as e:
+        raise Unusable(f"cannot read {plugin} as a shared library: {e}.")
+    dirs = list(first_dirs)
+    if system_search:
+        dirs += [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d] + list(SYSTEM_LIB_DIRS)
+    cache = ldconfig_cache() if system_search else {}
+    missing_libraries, missing_versions = [], []
+    for name in info.needed:
+        path = find_library(name, dirs, cache)
+        if not path:
+            missing_libraries.append(name)
+            continue
+        wanted = info.version_needs.get(name, set())
+        if wanted:
+            lacking = sorted(wanted - elf_info.read(os.path.realpath(path)).version_defs,
+                             key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"[._]", v)])
+            if lacking:
+                missing_versions.append(f"{name} ({path}) lacks {', '.join(lacking)}")
+    needs = set().union(*info.version_needs.values()) if info.version_needs else set()
+
+    def highest(prefix):
+        found = elf_info.highest(needs, prefix)
+        return ".".join(map(str, found)) if found else ""
+
+    report = {"needed": ",".join(info.needed), "needs_glibc": highest("GLIBC_"),
+              "needs_libstdcxx": highest("GLIBCXX_"), "needs_cxxabi": highest("CXXABI_"),
+              "missing_libraries": ",".join(missing_libraries), "missing_versions": "; ".join(missing_versions)}
+    return report, missing_libraries, missing_versions
+
+
+def check_plugin(plugin, python, system_libs="", system_search=True):
+    version, built = plugin_marks(plugin)
     runs = python_torch(python, torchvision=False)
     if not runs:
         raise Unusable(f"{python} cannot import torch, so there is nothing to compare {plugin} (built against "
@@ -227,7 +303,16 @@ def check_plugin(plugin, python):
                        "there would bring a second libtorch into the process, which crashes it. Rebuild the "
                        f"plugin against that torch: FEATX_LIBTORCH=$({python} -c 'import os, torch; "
                        "print(os.path.dirname(torch.__file__))') tools/bazel.sh build //plugin:libfeatx.so")
-    return {"plugin": plugin, "built_against": built, "python": python, "python_torch": runs}
+    first = [d for d in system_libs.split(":") if d] + [d for d in [python_torch_lib(python)] if d]
+    report, missing_libraries, missing_versions = plugin_dependencies(plugin, first, system_search)
+    problems = [f"{name}: not found" for name in missing_libraries] + missing_versions
+    if problems:
+        raise Unusable(f"{plugin} cannot load on this system: " + "; ".join(problems) + ". The plugin needs glibc "
+                       f"{report['needs_glibc']} and libstdc++ {report['needs_libstdcxx']} or newer "
+                       "(docs/packaging.md lists the server images that have them), and the libtorch of "
+                       f"{python}.")
+    return {"plugin": plugin, "featx_version": version, "built_against": built, "python": python,
+            "python_torch": runs, **report}
 
 
 def main():
@@ -242,11 +327,18 @@ def main():
     parser.add_argument("--include", default=os.environ.get("FEATX_LIBTORCH_INCLUDE", ""),
                         help="headers for a copy that has none")
     parser.add_argument("--plugin", default="",
-                        help="instead: check this libfeatx.so against --python (default: python3 on PATH)")
+                        help="instead: check this libfeatx.so against --python (default: python3 on PATH) and "
+                             "this system's libraries")
+    parser.add_argument("--system_libs", default="",
+                        help="with --plugin: directories searched first (colon-separated), e.g. a server image's "
+                             "unpacked lib/")
+    parser.add_argument("--no_system_search", action="store_true",
+                        help="with --plugin: search only --system_libs and the Python's torch/lib")
     args = parser.parse_args()
     try:
         if args.plugin:
-            found = check_plugin(args.plugin, args.python or "python3")
+            found = check_plugin(args.plugin, args.python or "python3", args.system_libs,
+                                 not args.no_system_search)
         else:
             found = resolve(args.choice, args.workspace, args.venv or os.path.join(args.workspace, ".venv"),
                             args.python, args.include)

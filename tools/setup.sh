@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what featx builds and tests with, when missing: Debian's packages
 # always, and for FEATX_LIBTORCH=pip a virtual environment .venv/ holding the
-# PyPI torch and torchvision pinned in tools/requirements-torch2.txt, and the
+# PyPI torch and torchvision pinned in tools/requirements-torch2.txt, the
 # serving runtimes of tools/requirements-hosts.txt (TorchServe, Ray) with the
-# JDK TorchServe's frontend runs on.
+# JDK TorchServe's frontend runs on, and the CUDA compiler of
+# tools/requirements-cuda-toolkit.txt (CMake builds against PyPI's torch).
 # FEATX_LIBTORCH may list several choices (debian,pip), as tools/run_tests.sh
 # takes them. Idempotent: with everything present it only asks dpkg and reads
 # a stamp, and returns in seconds.
@@ -21,6 +22,8 @@ PACKAGES=(
   bazel-skylib        # @bazel_skylib, which abseil's BUILD files load
   bazel-platforms     # @platforms, likewise
   patch               # GNU patch, which applies abseil's security fix (WORKSPACE)
+  patchelf            # dist/: the C++ package's binaries without Bazel's rpaths
+  cmake               # dist/: the package's CMake version file; its CMake test
   libgtest-dev        # googletest
   libgmock-dev        # googlemock
   libbenchmark-dev    # Google Benchmark, for bench/
@@ -95,11 +98,24 @@ install_hosts() {
   cp "$requirements" "$stamp"
 }
 
+# The CUDA compiler that CMake projects built against PyPI's (CUDA) torch
+# need, apart from the environment's packages: pip --target, its own stamp.
+install_cuda_toolkit() {
+  local venv="${FEATX_VENV:-$root/.venv}"
+  local requirements="$root/tools/requirements-cuda-toolkit.txt"
+  local target="$venv/featx-cuda-toolkit"
+  cmp -s "$requirements" "$target/featx-requirements.txt" && return 0
+  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $target (about 300 MB)" >&2
+  rm -rf "$target"
+  "$venv/bin/pip" install --quiet --progress-bar off --target "$target" -r "$requirements" >&2
+  cp "$requirements" "$target/featx-requirements.txt"
+}
+
 install_debian_packages
 IFS=',' read -r -a choices <<<"${FEATX_LIBTORCH:-debian}"
 for choice in "${choices[@]}"; do
   case "$choice" in
-    pip) install_venv && install_hosts ;;
+    pip) install_venv && install_hosts && install_cuda_toolkit ;;
     debian | "") ;;
     *) [[ -d "$choice" ]] || { echo "featx setup: FEATX_LIBTORCH=$choice is not debian, pip or a directory" >&2; exit 1; } ;;
   esac
