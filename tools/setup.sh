@@ -84,30 +84,36 @@ install_venv() {
   cp "$requirements" "$stamp"
 }
 
+# Installs a requirements file with the environment's pip (more pip
+# arguments after the three), unless `stamp` holds the same file: then it is
+# there already, and this returns 1.
+install_requirements() {
+  local requirements="$1" stamp="$2" where="$3"
+  shift 3
+  cmp -s "$requirements" "$stamp" && return 1
+  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $where" >&2
+  "${FEATX_VENV:-$root/.venv}/bin/pip" install --quiet --progress-bar off "$@" -r "$requirements" >&2
+}
+
 # The serving runtimes, beside torch in the same environment: they import the
 # torch they serve with. Their own stamp, so changing them never reinstalls
 # torch.
 install_hosts() {
   local venv="${FEATX_VENV:-$root/.venv}"
   local requirements="$root/tools/requirements-hosts.txt"
-  local stamp="$venv/featx-hosts-requirements.txt"
-  cmp -s "$requirements" "$stamp" && return 0
-  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
-  "$venv/bin/pip" install --quiet --progress-bar off -r "$requirements" >&2
+  install_requirements "$requirements" "$venv/featx-hosts-requirements.txt" "$venv" || return 0
   "$venv/bin/python" -c 'import ts, ray, pyarrow; print("featx setup: torchserve", ts.__version__, "ray", ray.__version__, "pyarrow", pyarrow.__version__)' >&2
-  cp "$requirements" "$stamp"
+  cp "$requirements" "$venv/featx-hosts-requirements.txt"
 }
 
 # The CUDA compiler that CMake projects built against PyPI's (CUDA) torch
-# need, apart from the environment's packages: pip --target, its own stamp.
+# need, apart from the environment's packages (about 300 MB).
 install_cuda_toolkit() {
-  local venv="${FEATX_VENV:-$root/.venv}"
+  local target="${FEATX_VENV:-$root/.venv}/featx-cuda-toolkit"
   local requirements="$root/tools/requirements-cuda-toolkit.txt"
-  local target="$venv/featx-cuda-toolkit"
   cmp -s "$requirements" "$target/featx-requirements.txt" && return 0
-  echo "featx setup: installing $(grep -v '^#' "$requirements" | xargs) into $target (about 300 MB)" >&2
-  rm -rf "$target"
-  "$venv/bin/pip" install --quiet --progress-bar off --target "$target" -r "$requirements" >&2
+  rm -rf "$target"  # pip --target does not replace what is there
+  install_requirements "$requirements" "$target/featx-requirements.txt" "$target" --target "$target" || return 0
   cp "$requirements" "$target/featx-requirements.txt"
 }
 

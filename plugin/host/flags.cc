@@ -144,13 +144,33 @@ absl::StatusOr<Config> ConfigFromProcessFlags() {
   return config;
 }
 
+namespace {
+
+// `text` wrapped at 80 columns as abseil's --helpfull wraps a flag: the
+// first line indented 4, the rest 6.
+std::string WrapAsHelp(absl::string_view text) {
+  std::string wrapped = "   ";
+  size_t line = wrapped.size();
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (line + 1 + word.size() > 80 && line > 6) {
+      absl::StrAppend(&wrapped, "\n     ");
+      line = 5;
+    }
+    absl::StrAppend(&wrapped, " ", word);
+    line += 1 + word.size();
+  }
+  return absl::StrCat(wrapped, "\n");
+}
+
+}  // namespace
+
 std::string FlagsHelp() {
   std::string help;
   for (const auto& [name, setter] : Setters()) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
-    absl::StrAppendFormat(&help, "    --%s (%s); default: %s;\n", name, flag->Help(),
-                          flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue());
+    help += WrapAsHelp(absl::StrFormat("--%s (%s); default: %s;", name, flag->Help(),
+                                       flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue()));
   }
   return help;
 }

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "plugin/c_api.h"
 #include "tests/testing/reference_models.h"
 
@@ -43,6 +45,23 @@ TEST(CApi, BadFlagsLeaveTheModelUnchanged) {
   EXPECT_EQ(featx_instrument(&ref->module, "--featx_return_nodes=haed", error, sizeof error), 3);
   EXPECT_THAT(std::string(error), HasSubstr("did you mean 'add' or 'head'"));
   EXPECT_EQ(ref->module.get_method("forward").graph()->toString(), before);
+}
+
+TEST(CApi, FlagsHelpListsEveryFlagWithItsDefaultWrappedForAUsageText) {
+  const size_t length = featx_flags_help(nullptr, 0);
+  std::string help(length, '\0');
+  ASSERT_EQ(featx_flags_help(help.data(), length + 1), length);
+  for (const char* flag : {"featx_return_nodes", "featx_train_return_nodes", "featx_eval_return_nodes", "featx_mode",
+                           "featx_leaf_modules", "featx_suppress_diff_warning", "featx_passes", "featx_executor_hook",
+                           "featx_spool_dir", "featx_spool_max_files", "featx_log_activations"}) {
+    EXPECT_THAT(help, HasSubstr(std::string("    --") + flag + " (")) << flag;
+  }
+  EXPECT_THAT(help, HasSubstr("default: tap;"));
+  EXPECT_THAT(help, HasSubstr("default: 100;"));
+  for (absl::string_view line : absl::StrSplit(help, '\n')) EXPECT_LE(line.size(), 80u) << line;
+  char tiny[8];
+  EXPECT_EQ(featx_flags_help(tiny, sizeof tiny), length);
+  EXPECT_EQ(std::string(tiny), "    --f");
 }
 
 TEST(CApi, ListedPassesRunByNameAndAPipelineOutOfOrderIsRefused) {
