@@ -18,8 +18,9 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/serialization/import.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/strings/str_split.h"
 #include "bench/instruction_counter.h"
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
   }
   benchmark::Initialize(&argc, argv);
   // One thread does all the work, so its instruction count is the request's.
-  torch::set_num_threads(1);
+  at::set_num_threads(1);
   if (json) {
     // For scripts (vs_torchvision.sh): Google Benchmark's JSON only.
     benchmark::RunSpecifiedBenchmarks();

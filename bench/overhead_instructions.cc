@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/serialization/import.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <ATen/core/dispatch/Dispatcher.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "ops/capture.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include <torch/csrc/jit/api/module.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/c_api.h"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/substitute.h"

@@ -35,8 +35,8 @@
 
 #include <c10/util/Exception.h>
 #include <torch/csrc/jit/serialization/import.h>
+#include <torch/script.h>
 #include <torch/serialize.h>
-#include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

@@ -19,6 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 FEATX_LIBTORCH="${FEATX_LIBTORCH:-debian}" bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+echo "=== setup: done after $SECONDS s"
 
 # Each run's JUnit XML files, copied before the next run (same output
 # directory) overwrites them; prints the copy's directory.
@@ -45,9 +46,12 @@ run_logged() {
   shift
   log=$(mktemp)
   logs+=("$log")
+  local start=$SECONDS
   echo "=== $title" | tee "$log"
   "$@" 2>&1 | tee -a "$log"
   rc=${PIPESTATUS[0]}
+  # CI's budget is per run; each stage's share shows where it goes.
+  echo "=== $title: exit $rc after $((SECONDS - start)) s"
   ((rc > worst)) && worst=$rc
   return 0
 }

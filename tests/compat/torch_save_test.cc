@@ -8,8 +8,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <torch/script.h>
 #include <torch/serialize.h>
-#include <torch/torch.h>
 
 namespace featx {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/serialization/import.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/featx.h"
 #include "tests/testing/reference_models.h"

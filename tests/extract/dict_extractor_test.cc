@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/featx.h"
 #include "tests/testing/options.h"

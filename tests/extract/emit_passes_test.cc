@@ -10,7 +10,7 @@
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/irparser.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/passes/bracket_request.h"
 #include "plugin/passes/merge_train_eval.h"

@@ -12,7 +12,7 @@
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 #include <nlohmann/json.hpp>
 
 #include "ops/capture.h"

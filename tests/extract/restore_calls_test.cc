@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/naming/leaf_modules.h"
 #include "plugin/passes/inline_non_leaf.h"

@@ -12,7 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/passes/pass_manager.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"

@@ -10,7 +10,7 @@
 #include <torch/csrc/jit/ir/irparser.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "plugin/naming/fx_node_name.h"
 #include "plugin/naming/leaf_modules.h"

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <torch/csrc/jit/ir/alias_analysis.h>
 #include <torch/csrc/jit/ir/irparser.h>
 #include <torch/csrc/jit/runtime/operator.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "ops/capture.h"
 

@@ -12,7 +12,7 @@
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/csrc/jit/testing/file_check.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "ops/capture.h"
 #include "tests/testing/script_resolver.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

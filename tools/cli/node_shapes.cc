@@ -1,7 +1,7 @@
 #include "tools/cli/node_shapes.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
-#include <torch/torch.h>
+#include <torch/script.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
