@@ -6,7 +6,7 @@ are taken and dropped, so what is measured is featx, not their transport).
 Rounds alternate plain / featx, ROUNDS of each, REQUESTS requests per round
 from CLIENTS client threads; the ratio is of the median rates.
     bazel run //bench:serving_bench              (FEATX_LIBTORCH=pip)
-Arguments: libfeatx.so, tools/hosts, tests/hosts.
+Arguments: libfeatx.so, the checkout's python/ (featx), tests/hosts.
 """
 import concurrent.futures
 import io
@@ -17,8 +17,11 @@ import sys
 import tempfile
 import time
 
-PLUGIN, HOSTS, TEST_HOSTS = (os.path.abspath(a) for a in sys.argv[1:4])
-sys.path[:0] = [HOSTS, TEST_HOSTS]
+PLUGIN, PACKAGE, TEST_HOSTS = (os.path.abspath(a) for a in sys.argv[1:4])
+sys.path[:0] = [PACKAGE, TEST_HOSTS]
+# The checkout's featx with the plugin Bazel built, here and in the servers' workers.
+os.environ["FEATX_PLUGIN"] = PLUGIN
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE, os.environ.get("PYTHONPATH")) if p)
 
 import torch  # noqa: E402
 import torchvision  # noqa: E402
@@ -33,7 +36,7 @@ NODES = ("conv1,layer1.0.conv1,layer1,layer2.0.conv1,layer2,layer3.0.conv1,layer
 FLAGS = "--featx_mode=tap --featx_return_nodes=" + NODES
 
 HANDLER = """from ts.torch_handler.image_classifier import ImageClassifier
-from featx_torchserve import FeatxHandlerMixin
+from featx.torchserve import FeatxHandlerMixin
 
 class Handler(FeatxHandlerMixin, ImageClassifier):
     def featx_activations(self, activations):
@@ -71,10 +74,9 @@ def torchserve(work, model_pt):
         f.write(HANDLER)
     config = os.path.join(work, "featx.yaml")
     with open(config, "w") as f:
-        f.write(f"featx:\n  plugin: {PLUGIN}\n  flags: {FLAGS}\n  return_activations: true\n")
-    extras = [os.path.join(HOSTS, "featx_torchserve.py"), os.path.join(HOSTS, "featx_serving.py")]
-    archive(work, "plain", model_pt, handler, extras)  # no featx section, no FEATX_FLAGS: the stock path
-    archive(work, "featx", model_pt, handler, extras, config)
+        f.write(f"featx:\n  flags: {FLAGS}\n  return_activations: true\n")
+    archive(work, "plain", model_pt, handler)  # no featx section, no FEATX_FLAGS: the stock path
+    archive(work, "featx", model_pt, handler, config_file=config)
     with TorchServe(work) as server:
         for name in ("plain", "featx"):
             status, answer = server.register(name + ".mar")
@@ -95,14 +97,10 @@ def ray_serve(work, model_pt):
 
     @serve.deployment(num_replicas=1, ray_actor_options={"num_cpus": 1})
     class Model:
-        def __init__(self, path, flags, plugin):
-            import featx_serving
-            self.featx = featx_serving if flags else None
-            if flags:
-                featx_serving.load_plugin(plugin)
-                self.model, _ = featx_serving.load_rewritten(path, flags)
-            else:
-                self.model = torch.jit.load(path)
+        def __init__(self, path, flags):
+            import featx
+            self.featx = featx if flags else None
+            self.model = featx.load(path, flags) if flags else torch.jit.load(path)
 
         async def __call__(self, request):
             x = torch.load(io.BytesIO(await request.body()), weights_only=True)
@@ -122,11 +120,12 @@ def ray_serve(work, model_pt):
         bodies.append(buf.getvalue())
     port = free_port()
     ray.init(num_cpus=4, include_dashboard=False, _temp_dir=tempfile.mkdtemp(prefix="r", dir="/tmp"),
-             log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": HOSTS}})
+             log_to_driver=False,
+             runtime_env={"env_vars": {k: os.environ[k] for k in ("PYTHONPATH", "FEATX_PLUGIN")}})
     try:
         serve.start(http_options={"host": "127.0.0.1", "port": port})
-        serve.run(Model.bind(model_pt, "", PLUGIN), name="plain", route_prefix="/plain")
-        serve.run(Model.bind(model_pt, FLAGS, PLUGIN), name="featx", route_prefix="/featx")
+        serve.run(Model.bind(model_pt, ""), name="plain", route_prefix="/plain")
+        serve.run(Model.bind(model_pt, FLAGS), name="featx", route_prefix="/featx")
         sender = {name: (lambda body, name=name: http("POST", f"http://127.0.0.1:{port}/{name}", body))
                   for name in ("plain", "featx")}
         rate(sender["plain"], bodies[:10]), rate(sender["featx"], bodies[:10])

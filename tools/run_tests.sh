@@ -10,6 +10,8 @@
 #   tools/run_tests.sh
 #   FEATX_LIBTORCH=pip tools/run_tests.sh
 #   FEATX_LIBTORCH=debian,pip tools/run_tests.sh
+# With pip among them, the Python package is also installed into a fresh
+# virtualenv and tested from there (tools/package_tests.sh), one more run.
 # FEATX_SANITIZERS=1 adds the host, ops, C API, threads and CLI tests under
 # ASan+UBSan and TSan against the first libtorch (tools/sanitizers/run.sh),
 # counted as two more runs; FEATX_FUZZ=1 runs the fuzzers for a fixed number
@@ -63,6 +65,15 @@ for choice in "${choices[@]}"; do
   label="FEATX_LIBTORCH=$choice: $(cut -d';' -f1 "$info" 2>/dev/null || echo "libtorch not found")"
   runs+=(--run "$label" "$log" "$(snapshot_testlogs "$choice")" "$rc")
 done
+
+# The Python package as users install it, with PyPI's torch; its tests
+# include the host tests (TorchServe, Ray Serve, Ray Data).
+if [[ ",${FEATX_LIBTORCH:-debian}," == *,pip,* ]]; then
+  results=$(mktemp -d -p "$snapshots")
+  run_logged "featx Python package: pip install into a fresh virtualenv (tools/package_tests.sh)" \
+    tools/package_tests.sh "$results"
+  runs+=(--run "Python package (PyPI torch)" "$log" "$results" "$rc")
+fi
 
 if [[ "${FEATX_SANITIZERS:-0}" == 1 ]]; then
   for config in asan tsan; do

@@ -1,15 +1,32 @@
-// Ops for Python hosts, which cannot hand a ScriptModule to an op: rewrite a
-// saved model file into a new one, then torch.jit.load it.
+// Ops for Python hosts and featx's Python package (python/featx):
 //
-//   torch.ops.load_library("libfeatx.so")
+//   torch.ops.load_library("libfeatx.so")            # `import featx` does this
+//   train, eval, warnings = torch.ops.featx.graph_node_names(module, "--featx_leaf_modules=MyBlock")
+//   extractor, manifest, warnings = torch.ops.featx.create_feature_extractor(module, "--featx_return_nodes=layer1")
+//   served, manifest, warnings = torch.ops.featx.instrument(module, "--featx_mode=tap --featx_return_nodes=layer1")
 //   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
-//   model = torch.jit.load("m_tap.pt")
 //   torch.ops.featx.list_passes()   # ['featx.inline_non_leaf', ...], for --featx_passes
+//
+// A module goes in and comes back in memory: torch 2.x hands an op a
+// ScriptModule as its object. torch 1.13 cannot convert one, so the package
+// sends the module's bytes (torch.jit.save) as a uint8 tensor, and the op
+// answers in kind. Errors are RuntimeErrors in Python, but those of the
+// torchvision-style ops from what the caller gave, which are ValueErrors as
+// torchvision's are. These three return featx's warnings of the call (the
+// train/eval difference) for the package to raise with Python's `warnings`:
+// torch 2.x passes a TORCH_WARN from an op on to Python, 1.13 prints it.
+#include <cstring>
+#include <sstream>
 #include <string>
+#include <tuple>
+#include <vector>
 
+#include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/jit/serialization/import.h>
 #include <torch/library.h>
+
+#include "absl/strings/str_cat.h"
 
 #include "ops/register_once.h"
 #include "plugin/featx.h"
@@ -18,6 +35,7 @@
 #include "plugin/host/sinks.h"
 #include "plugin/pipeline/pass_registry.h"
 #include "plugin/status.h"
+#include "plugin/torch_compat.h"
 
 namespace featx {
 namespace {
@@ -48,6 +66,113 @@ std::string RewriteFileOp(c10::string_view model, c10::string_view output, c10::
   return *manifest;
 }
 
+// Raises `status` in Python: ValueError for what the caller gave, as
+// torchvision's feature extraction does; RuntimeError otherwise.
+void ThrowIfError(const absl::Status& status, const char* op) {
+  if (status.ok()) return;
+  TORCH_CHECK_VALUE(status.code() != absl::StatusCode::kInvalidArgument, op, ": ", status.message());
+  TORCH_CHECK(false, op, ": ", status.message());
+}
+
+// The module a Python caller handed over: its object (torch 2.x), or its
+// bytes as a uint8 tensor (torch 1.13).
+absl::StatusOr<torch::jit::Module> ModuleFrom(const c10::IValue& value) {
+  if (value.isObject() && value.toObjectRef().type()->is_module()) return torch::jit::Module(value.toObject());
+  if (value.isTensor() && value.toTensor().scalar_type() == at::kByte && value.toTensor().dim() == 1) {
+    const at::Tensor bytes = value.toTensor().contiguous();
+    std::istringstream in(std::string(static_cast<const char*>(bytes.data_ptr()), bytes.numel()));
+    return TorchCall([&] { return torch::jit::load(in); });
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected a ScriptModule (torch.jit.script or torch.jit.load), got a ", value.tagKind()));
+}
+
+// `module` back in the form `like` came in.
+absl::StatusOr<c10::IValue> ModuleLike(const torch::jit::Module& module, const c10::IValue& like) {
+  if (like.isObject()) return c10::IValue(module._ivalue());
+  return TorchCall([&] {
+    std::ostringstream out;
+    module.save(out);
+    const std::string bytes = out.str();
+    at::Tensor tensor = at::empty({static_cast<int64_t>(bytes.size())}, at::kByte);
+    std::memcpy(tensor.data_ptr(), bytes.data(), bytes.size());
+    return c10::IValue(tensor);
+  });
+}
+
+// The TORCH_WARNs of one call, in order; installed for the calling thread
+// with compat::WarningHandlerGuard.
+class CollectedWarnings : public compat::WarningHandler {
+ public:
+  void Handle(const std::string& message) override { messages.push_back(message); }
+  std::vector<std::string> messages;
+};
+
+// torchvision-style calls take their options only from `flags`: the
+// environment's FEATX_FLAGS is for hosts (instrument, rewrite_file).
+absl::StatusOr<Config> ConfigFromCall(c10::string_view flags) {
+  Config config;
+  FEATX_RETURN_IF_ERROR(ApplyFlags(std::string(flags.data(), flags.size()), &config));
+  return config;
+}
+
+using Strings = std::vector<std::string>;
+
+std::tuple<Strings, Strings, Strings> GraphNodeNamesOp(const c10::IValue& module, c10::string_view flags) {
+  CollectedWarnings warnings;
+  absl::StatusOr<NodeNames> names = [&]() -> absl::StatusOr<NodeNames> {
+    compat::WarningHandlerGuard guard(&warnings);
+    FEATX_ASSIGN_OR_RETURN(const torch::jit::Module model, ModuleFrom(module));
+    FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
+    return GetGraphNodeNames(model, config.extractor);
+  }();
+  ThrowIfError(names.status(), "featx::graph_node_names");
+  return {names->train, names->eval, std::move(warnings.messages)};
+}
+
+std::tuple<c10::IValue, std::string, Strings> CreateFeatureExtractorOp(const c10::IValue& module,
+                                                                       c10::string_view flags) {
+  CollectedWarnings warnings;
+  absl::StatusOr<std::tuple<c10::IValue, std::string>> made =
+      [&]() -> absl::StatusOr<std::tuple<c10::IValue, std::string>> {
+    compat::WarningHandlerGuard guard(&warnings);
+    FEATX_ASSIGN_OR_RETURN(const torch::jit::Module model, ModuleFrom(module));
+    FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
+    OutputManifest manifest;
+    FEATX_ASSIGN_OR_RETURN(const torch::jit::Module extractor,
+                           CreateFeatureExtractor(model, config.extractor, &manifest));
+    FEATX_ASSIGN_OR_RETURN(c10::IValue out, ModuleLike(extractor, module));
+    FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
+    return std::make_tuple(std::move(out), std::move(json));
+  }();
+  ThrowIfError(made.status(), "featx::create_feature_extractor");
+  auto& [extractor, manifest] = *made;
+  return {std::move(extractor), std::move(manifest), std::move(warnings.messages)};
+}
+
+// As featx_instrument (plugin/c_api.h): FEATX_FLAGS, then `flags`, and the
+// sinks they name; the caller points its module at what comes back.
+std::tuple<c10::IValue, std::string, Strings> InstrumentOp(const c10::IValue& module, c10::string_view flags) {
+  CollectedWarnings warnings;
+  absl::StatusOr<std::tuple<c10::IValue, std::string>> made =
+      [&]() -> absl::StatusOr<std::tuple<c10::IValue, std::string>> {
+    compat::WarningHandlerGuard guard(&warnings);
+    FEATX_ASSIGN_OR_RETURN(torch::jit::Module model, ModuleFrom(module));
+    FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromFlags(std::string(flags.data(), flags.size())));
+    FEATX_ASSIGN_OR_RETURN(RequestSink sink, MakeSink(config.sinks));
+    if (sink && config.extractor.mode == Mode::kTap) config.extractor.request_sink = NewSinkKey();
+    OutputManifest manifest;
+    FEATX_RETURN_IF_ERROR(InstrumentInPlace(model, config.extractor, &manifest));
+    FEATX_ASSIGN_OR_RETURN(c10::IValue out, ModuleLike(model, module));
+    FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
+    if (!config.extractor.request_sink.empty()) SetRequestSink(config.extractor.request_sink, std::move(sink));
+    return std::make_tuple(std::move(out), std::move(json));
+  }();
+  ThrowIfError(made.status(), "featx::instrument");
+  auto& [served, manifest] = *made;
+  return {std::move(served), std::move(manifest), std::move(warnings.messages)};
+}
+
 std::vector<std::string> ListPassesOp() {
   std::vector<std::string> names;
   for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
@@ -65,6 +190,15 @@ std::vector<std::string> ListPassesOp() {
       m.def(
           torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
           TORCH_FN(RewriteFileOp));
+      m.def(torch::schema("graph_node_names(Any module, str flags) -> (str[], str[], str[])",
+                          c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(GraphNodeNamesOp));
+      m.def(torch::schema("create_feature_extractor(Any module, str flags) -> (Any, str, str[])",
+                          c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(CreateFeatureExtractorOp));
+      m.def(
+          torch::schema("instrument(Any module, str flags) -> (Any, str, str[])", c10::AliasAnalysisKind::CONSERVATIVE),
+          TORCH_FN(InstrumentOp));
     },
     __FILE__, __LINE__);
 

@@ -19,5 +19,6 @@ def hosts_test(name, src, args = [], data = [], size = "medium"):
         src = src,
         args = args,
         data = data,
-        tags = ["exclusive"],
+        # tools/package_tests.sh runs them from the installed package.
+        tags = ["exclusive", "manual"],
     )

@@ -1,9 +1,11 @@
-"""Extraction at scale: tools/hosts/featx_ray_data.py runs a featx dict-mode
-model over a folder of images with Ray Data on a local cluster and writes
-Parquet; the rows equal a single-process run's (--local) and torchvision's
-create_feature_extractor on the same images, and the cluster is gone after.
+"""Extraction at scale: `python -m featx.ray` runs a TorchScript model's
+featx dict-mode extractor over a folder of images with Ray Data on a local
+cluster and writes Parquet; the rows equal a single-process run's (--local)
+and torchvision's create_feature_extractor on the same images, and the
+cluster is gone after.
 
-Arguments: the featx command line, tools/hosts/featx_ray_data.py.
+featx is the installed package or the checkout's with --featx_plugin
+(featx_under_test.py).
 """
 import os
 import shutil
@@ -21,8 +23,8 @@ from torchvision import transforms
 from torchvision.models.feature_extraction import create_feature_extractor
 
 import bazel_unittest
+import featx_under_test
 
-FEATX = SCRIPT = None
 IMAGES = 40
 NODES = {"flatten": "embedding", "layer4.1.conv1": "layer4.1.conv1"}
 
@@ -53,20 +55,16 @@ class RayDataTest(unittest.TestCase):
         cls.eager = torchvision.models.resnet18().eval()
         cls.plain = os.path.join(cls.tmp, "resnet18.pt")
         torch.jit.script(cls.eager).save(cls.plain)
-        cls.model = os.path.join(cls.tmp, "resnet18_dict.pt")
-        made = subprocess.run([FEATX, "rewrite", "--model=" + cls.plain, "--mode=dict", "--output=" + cls.model,
-                               "--return_nodes=" + ",".join(f"{k}:{v}" for k, v in NODES.items())],
-                              capture_output=True, text=True, timeout=300)
-        assert made.returncode == 0, made.stderr
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def extract(self, output, *flags, model=None):
+    def extract(self, output, *flags, nodes=",".join(f"{k}:{v}" for k, v in NODES.items())):
         ray_tmp = tempfile.mkdtemp(prefix="r", dir=self.tmp)
-        result = subprocess.run([sys.executable, SCRIPT, "--model=" + (model or self.model), "--images=" + self.images,
-                                 "--output=" + output, *flags], capture_output=True, text=True, timeout=600,
+        result = subprocess.run([sys.executable, "-m", "featx.ray", "--model=" + self.plain, "--return_nodes=" + nodes,
+                                 "--images=" + self.images, "--output=" + output, *flags],
+                                capture_output=True, text=True, timeout=600,
                                 env=dict(os.environ, RAY_TMPDIR=ray_tmp, RAY_USAGE_STATS_ENABLED="0"))
         left = subprocess.run(["pgrep", "-f", ray_tmp], capture_output=True, text=True).stdout.split()
         self.assertEqual(left, [], "Ray processes left behind")
@@ -98,15 +96,14 @@ class RayDataTest(unittest.TestCase):
                     np.testing.assert_allclose(single[image_id][name], got[image_id][name], rtol=1e-5, atol=1e-5,
                                                err_msg=f"{image_id} {name} (single process)")
 
-    def test_a_model_not_rewritten_to_dict_mode_is_refused_with_the_fix(self):
-        result = self.extract(os.path.join(self.tmp, "refused"), model=self.plain)
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("the model returns Tensor, not a dict of activations: rewrite it with "
-                      "`featx rewrite --mode=dict --return_nodes=...`", result.stderr)
+    def test_an_unknown_node_is_refused_with_the_closest_names_before_ray_starts(self):
+        result = self.extract(os.path.join(self.tmp, "refused"), nodes="layer4.1.conv")
+        self.assertEqual(result.returncode, 2, result.stderr[-3000:])
+        self.assertIn("layer4.1.conv1", result.stderr)
+        self.assertIn("usage: python -m featx.ray", result.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "refused")))
 
 
 if __name__ == "__main__":
-    FEATX, SCRIPT = (os.path.abspath(a) for a in sys.argv[1:3])
-    del sys.argv[1:3]
+    featx_under_test.use(sys.argv)
     bazel_unittest.main()

@@ -1,11 +1,11 @@
-"""featx inside Ray Serve: 2 replicas of a featx-rewritten model on a local
-Ray cluster this test starts and stops, 100 concurrent HTTP requests, each
-answered with its own activations (tap mode, one capture per request).
+"""featx inside Ray Serve: featx.ray.Extractor with 2 replicas of a
+rewritten model on a local Ray cluster this test starts and stops, 100
+concurrent HTTP requests, each answered with its own activations (tap mode,
+one capture per request).
 
 Reference activations: torchvision's create_feature_extractor on the same
-resnet18, per request input, in this process.
-
-Arguments: libfeatx.so, the tools/hosts directory.
+resnet18, per request input, in this process. featx is the installed package
+or the checkout's with --featx_plugin (featx_under_test.py).
 """
 import concurrent.futures
 import io
@@ -23,40 +23,32 @@ from ray import serve
 from torchvision.models.feature_extraction import create_feature_extractor
 
 import bazel_unittest
+import featx_under_test
 from servers import free_port, http, listening, wait_until
 
-PLUGIN = HOSTS = None
 NODES = {"layer1.0.conv1": "layer1.0.conv1", "layer4": "layer4", "fc": "logits"}
 REQUESTS = 100
 
 
-# What a user writes: the model rewritten once per replica, a capture around
-# each call (featx_serving.py; README: Hosts).
-@serve.deployment(num_replicas=2, max_ongoing_requests=4, ray_actor_options={"num_cpus": 1})
-class Extractor:
-    def __init__(self, model_path, flags, plugin):
-        import featx_serving
-        featx_serving.load_plugin(plugin)
-        self.featx = featx_serving
-        self.model, _ = featx_serving.load_rewritten(model_path, flags)
+def app(model_path, flags):
+    """What a user writes: featx.ray.Extractor behind an HTTP ingress."""
+    import featx.ray
 
-    def __call__(self, body):
-        x = torch.load(io.BytesIO(body), weights_only=True)
-        with torch.inference_mode(), self.featx.capture() as activations:
-            y = self.model(x)
-        return {"replica": os.getpid(), "output": y.tolist(),
-                "activations": {name: value.tolist() for name, value in activations.items()}}
+    @serve.deployment
+    class Ingress:
+        """Reads the body, hands the tensor to a replica, answers JSON."""
 
+        def __init__(self, extractor):
+            self.extractor = extractor
 
-@serve.deployment
-class Ingress:
-    """Reads the body, then hands it to a replica (a handle call)."""
+        async def __call__(self, request):
+            x = torch.load(io.BytesIO(await request.body()), weights_only=True)
+            answer = await self.extractor.remote(x)
+            return {"output": answer["output"].tolist(),
+                    "activations": {name: value.tolist() for name, value in answer["activations"].items()}}
 
-    def __init__(self, extractor):
-        self.extractor = extractor
-
-    async def __call__(self, request):
-        return await self.extractor.remote(await request.body())
+    extractor = featx.ray.Extractor.options(num_replicas=2, max_ongoing_requests=4)
+    return Ingress.bind(extractor.bind(model_path, flags))
 
 
 def ray_processes(temp_dir):
@@ -83,12 +75,16 @@ class RayServeTest(unittest.TestCase):
         model_pt = os.path.join(cls.tmp, "resnet18.pt")
         torch.jit.script(cls.eager).save(model_pt)
         cls.port = free_port()
+        env = {"OMP_NUM_THREADS": "1"}
+        for name in ("PYTHONPATH", "FEATX_PLUGIN"):  # the checkout's featx, under bazel test
+            if name in os.environ:
+                env[name] = os.environ[name]
         ray.init(num_cpus=4, include_dashboard=False, _temp_dir=cls.tmp, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": HOSTS, "OMP_NUM_THREADS": "1"}})
+                 runtime_env={"env_vars": env})
         cls.gcs_port = int(ray.get_runtime_context().gcs_address.rsplit(":", 1)[1])
         serve.start(http_options={"host": "127.0.0.1", "port": cls.port})
         flags = "--featx_mode=tap --featx_return_nodes=" + ",".join(f"{k}:{v}" for k, v in NODES.items())
-        serve.run(Ingress.bind(Extractor.bind(model_pt, flags, PLUGIN)), route_prefix="/extract")
+        serve.run(app(model_pt, flags), route_prefix="/extract")
 
     @classmethod
     def tearDownClass(cls):
@@ -126,11 +122,10 @@ class RayServeTest(unittest.TestCase):
                 for name, value in want.items():
                     torch.testing.assert_close(torch.tensor(answer["activations"][name]), value, rtol=1e-4,
                                                atol=1e-4, msg=f"request {i}: {name}")
-        replicas = {a["replica"] for a in answers}
-        self.assertEqual(len(replicas), 2, "both replicas should have served")
+        replicas = serve.status().applications["default"].deployments["Extractor"].replica_states
+        self.assertEqual(replicas, {"RUNNING": 2})
 
 
 if __name__ == "__main__":
-    PLUGIN, HOSTS = (os.path.abspath(a) for a in sys.argv[1:3])
-    del sys.argv[1:3]
+    featx_under_test.use(sys.argv)
     bazel_unittest.main()

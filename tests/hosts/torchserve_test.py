@@ -3,8 +3,8 @@
 One server, five models archived as users archive them:
   plain      resnet18, TorchServe's stock image_classifier handler
   featx      the same model file, the documented three-line handler
-             (FeatxHandlerMixin + ImageClassifier), featx from the worker's
-             environment (FEATX_FLAGS, FEATX_PLUGIN): tap mode, spool files
+             (featx.torchserve's FeatxHandlerMixin + ImageClassifier), featx
+             from the worker's environment (FEATX_FLAGS): tap mode, spool files
   answers    the same, featx from model-config.yaml with return_activations:
              each answer carries its request's activations
   branchy    a model whose train and eval graphs differ, featx from its
@@ -17,7 +17,9 @@ load, naming the flag, and the plain model serves.
 Reference activations come from torchvision's create_feature_extractor on the
 same resnet18 and the same preprocessed images, in this process.
 
-Arguments: libfeatx.so, the tools/hosts directory, train_eval_branch.pt.
+featx is the package installed in this Python's environment, as users
+install it (tools/package_tests.sh), or the checkout's with --featx_plugin
+(featx_under_test.py). Arguments: train_eval_branch.pt.
 """
 import io
 import os
@@ -33,13 +35,14 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from ts.torch_handler.image_classifier import ImageClassifier
 
 import bazel_unittest
+import featx_under_test
 from servers import TorchServe, archive, listening, wait_until
 
-PLUGIN = HOSTS = BRANCHY = None
+BRANCHY = None
 NODES = "layer1.0.conv1,layer4,fc:logits"
 REQUESTS = 100
 HANDLER = """from ts.torch_handler.image_classifier import ImageClassifier
-from featx_torchserve import FeatxHandlerMixin
+from featx.torchserve import FeatxHandlerMixin
 
 class Handler(FeatxHandlerMixin, ImageClassifier):
     pass
@@ -80,7 +83,6 @@ class Served:
         self.handler = os.path.join(self.dir, "featx_handler.py")
         with open(self.handler, "w") as f:
             f.write(HANDLER)
-        self.extras = [os.path.join(HOSTS, "featx_torchserve.py"), os.path.join(HOSTS, "featx_serving.py")]
         self.server = None
 
     def archive(self, name, model_pt=None, handler=None, featx_yaml=None):
@@ -88,11 +90,11 @@ class Served:
         if featx_yaml is not None:
             config = os.path.join(self.dir, name + ".yaml")
             with open(config, "w") as f:
-                f.write(f"featx:\n  plugin: {PLUGIN}\n{featx_yaml}")
-        archive(self.dir, name, model_pt or self.model_pt, handler or self.handler, self.extras, config)
+                f.write(f"featx:\n{featx_yaml}")
+        archive(self.dir, name, model_pt or self.model_pt, handler or self.handler, config_file=config)
 
     def start(self, featx_flags):
-        self.server = TorchServe(self.dir, env={"FEATX_PLUGIN": PLUGIN, "FEATX_FLAGS": featx_flags}).start()
+        self.server = TorchServe(self.dir, env={"FEATX_FLAGS": featx_flags}).start()
         return self.server
 
     def stop(self):
@@ -201,14 +203,15 @@ class MisspeltFeatxFlagsTest(unittest.TestCase):
 
     def test_the_featx_model_fails_to_load_naming_the_flag_and_the_plain_one_serves(self):
         self.assertEqual(self.featx[0], 500, self.featx[1])
-        # rewrite_file reads FEATX_FLAGS too, and says so.
-        self.assertIn("Failed to load model featx, exception featx::rewrite_file: FEATX_FLAGS: unknown featx flag "
+        # featx.load reads FEATX_FLAGS too, and says so; the worker's traceback
+        # ends with featx's ValueError.
+        self.assertIn("ValueError: featx::instrument: FEATX_FLAGS: unknown featx flag "
                       "'--featx_return_node'; did you mean '--featx_return_nodes'?", self.server.model_log())
         self.assertEqual(self.plain[0], 200, self.plain[1])
         self.assertEqual(len(self.server.predict("plain", images(1)[0])), 5)
 
 
 if __name__ == "__main__":
-    PLUGIN, HOSTS, BRANCHY = (os.path.abspath(a) for a in sys.argv[1:4])
-    del sys.argv[1:4]
+    featx_under_test.use(sys.argv)
+    BRANCHY = os.path.abspath(sys.argv.pop(1))
     bazel_unittest.main()

@@ -14,7 +14,12 @@ def python_test(name, src, args = [], data = [], size = "medium", **kwargs):
         size = size,
         srcs = ["//tests/python:run_python_test.sh"],
         args = ["$(location %s)" % src] + args,
-        data = [src, "//tests/python:bazel_unittest.py", "//tests/python:deep_models.py"] + data,
+        data = [
+            src,
+            "//tests/python:bazel_unittest.py",
+            "//tests/python:deep_models.py",
+            "//tests/python:featx_under_test.py",
+        ] + data,
         env = {"FEATX_TEST_PYTHON": TORCH_PYTHON},
         **kwargs
     )

@@ -7,7 +7,8 @@
 set -euo pipefail
 test_py="$1"
 shift
-# The test's own directory and the shared helpers (bazel_unittest.py).
-export PYTHONPATH="$(dirname "$test_py"):tests/python${PYTHONPATH:+:$PYTHONPATH}"
+# The test's own directory, the shared helpers (bazel_unittest.py) and the
+# checkout's Python package (python/featx, for tests that take it as data).
+export PYTHONPATH="$(dirname "$test_py"):tests/python:python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 exec "${FEATX_TEST_PYTHON:?no Python with the torch featx was built against; set FEATX_PYTHON (README: Which libtorch)}" "$test_py" "$@"

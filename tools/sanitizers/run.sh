@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs featx's host, ops, C API, threads and CLI tests (targets.txt) under
-# AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the multithreaded ones
+# (tsan_targets.txt) under ThreadSanitizer
 # (.bazelrc's asan and tsan configs), against FEATX_LIBTORCH (debian by
 # default). libtorch itself is not instrumented: the suppression files here
 # name libtorch's frames only, never featx's.
@@ -14,7 +15,6 @@ cd "$root"
 
 configs=(asan tsan)
 if [[ $# -gt 0 && "$1" != -* ]]; then configs=("$1"); shift; fi
-mapfile -t targets < <(grep -v '^#' "$here/targets.txt" | grep .)
 
 rc=0
 for config in "${configs[@]}"; do
@@ -27,6 +27,10 @@ for config in "${configs[@]}"; do
       env=(--test_env=TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tsan.supp) ;;
     *) echo "tools/sanitizers/run.sh: unknown config '$config' (asan or tsan)" >&2; exit 2 ;;
   esac
+  # TSan: the multithreaded tests only (tsan_targets.txt).
+  list="$here/targets.txt"
+  [[ "$config" == tsan ]] && list="$here/tsan_targets.txt"
+  mapfile -t targets < <(grep -v '^#' "$list" | grep .)
   echo "=== featx under --config=$config"
   # Not cached: the suppression files are not inputs Bazel knows of.
   tools/bazel.sh test --config="$config" "${env[@]}" --nocache_test_results --keep_going "$@" -- "${targets[@]}" || rc=1

@@ -1,40 +1,42 @@
 """featx in TorchServe: a mixin for any TorchScript handler, stock or yours.
 
-Your handler file (the archive's --handler), whole:
+With featx installed in the server's environment (pip install), your
+handler file (the archive's --handler) is, whole:
 
     from ts.torch_handler.image_classifier import ImageClassifier
-    from featx_torchserve import FeatxHandlerMixin
+    from featx.torchserve import FeatxHandlerMixin
 
     class Handler(FeatxHandlerMixin, ImageClassifier):
         pass
 
-Archive it with --extra-files featx_torchserve.py,featx_serving.py. featx is
-then enabled by configuration only, the model's own model-config.yaml
+featx is then enabled by configuration only, the model's own
+model-config.yaml
 
     featx:
-      plugin: /opt/featx/libfeatx.so            # or $FEATX_PLUGIN in the environment
       flags: --featx_mode=tap --featx_return_nodes=layer4,fc:logits --featx_spool_dir=/var/featx
       return_activations: false                 # true: each answer becomes
                                                 #  {"output": ..., "featx": {name: values}}
 
-The model's flags apply over FEATX_FLAGS, as everywhere in featx (later
-wins). Answers carrying activations are JSON: keep them under TorchServe's
+or the worker's environment (FEATX_FLAGS) when the model config has no
+`featx` section. With neither, the handler is the stock one. The model's
+flags apply over FEATX_FLAGS, as everywhere in featx (later wins). Answers
+carrying activations are JSON: keep them under TorchServe's
 max_response_size (config.properties, 6.5 MB by default; a 64x112x112 map is
 16 MB), or the frontend drops the connection and reports "Worker died.".
 
-or the worker's environment (FEATX_FLAGS, FEATX_PLUGIN) when the model config
-has no `featx` section. With neither, the handler is the stock one.
-
-At load the model file is rewritten in place of torch.jit.load (a bad flag or
-node fails the model's load with featx's message in the model log, and the
-server serves its other models); featx's warnings (the train/eval graph
-difference) go to the `featx` logger, i.e. TorchServe's model log.
+At load the model is rewritten in memory right after torch.jit.load (a bad
+flag or node fails the model's load with featx's message in the model log,
+and the server serves its other models); featx's warnings (the train/eval
+graph difference) go to the `featx` logger, i.e. TorchServe's model log.
 """
+import difflib
+import logging
 import os
 
-import torch
+import featx
 
-import featx_serving
+logger = logging.getLogger("featx")
+_KEYS = ("flags", "return_activations")
 
 
 class FeatxHandlerMixin:
@@ -48,6 +50,14 @@ class FeatxHandlerMixin:
             if not isinstance(section, dict) or not isinstance(section.get("flags", ""), str):
                 raise ValueError("featx: model-config.yaml's `featx` must be a mapping with `flags` as one string, "
                                  f"got {section!r}")
+            for key in section:
+                if key not in _KEYS:
+                    close = difflib.get_close_matches(str(key), _KEYS, n=1)
+                    hint = f"; did you mean `{close[0]}`?" if close else f"; it takes {', '.join(_KEYS)}"
+                    if key == "plugin":
+                        hint = ("; featx carries its plugin (FEATX_PLUGIN in the worker's environment names "
+                                "another)")
+                    raise ValueError(f"featx: model-config.yaml's `featx` has an unknown key `{key}`{hint}")
             return section
         if "FEATX_FLAGS" in os.environ:
             return {"flags": os.environ["FEATX_FLAGS"]}
@@ -57,9 +67,12 @@ class FeatxHandlerMixin:
         config = self.featx_config()
         if config is None:
             return super()._load_torchscript_model(model_pt_path)
-        featx_serving.load_plugin(config.get("plugin"))
-        model, self.featx_manifest = featx_serving.load_rewritten(model_pt_path, config.get("flags", ""),
-                                                                  map_location=self.device)
+        with featx.warnings_to(logger):
+            model = featx.load(model_pt_path, config.get("flags", ""), map_location=self.device)
+        self.featx_manifest = featx.manifest(model)
+        names = ", ".join(e["name"] for e in self.featx_manifest["eval"])
+        logger.info("featx: %s rewritten (mode %s): %s", os.path.basename(model_pt_path),
+                    self.featx_manifest["mode"], names)
         self.featx_return_activations = bool(config.get("return_activations", False))
         if self.featx_return_activations and self.featx_manifest["mode"] != "tap":
             raise ValueError("featx: return_activations needs --featx_mode=tap (the model's answer stays its own); "
@@ -69,7 +82,7 @@ class FeatxHandlerMixin:
     def inference(self, data, *args, **kwargs):
         if not self.featx_return_activations:
             return super().inference(data, *args, **kwargs)
-        with featx_serving.capture() as activations:
+        with featx.capture() as activations:
             results = super().inference(data, *args, **kwargs)
         self.featx_activations(activations)
         return results

@@ -1,0 +1,213 @@
+"""torchvision's feature-extraction API on TorchScript modules, in memory.
+
+The functions take what torchvision's take (get_graph_node_names,
+create_feature_extractor) and answer as they do, on a ScriptModule
+(torch.jit.script or torch.jit.load) instead of an nn.Module; the work is
+the plugin's (torch.ops.featx.*, plugin/host/python_ops.cc).
+"""
+import contextlib
+import io
+import json
+import re
+import warnings
+import weakref
+
+import torch
+
+# What featx does with torchvision's tracer_kwargs keys; a key it cannot
+# honour is an error naming it, never silently ignored.
+_TRACER_KWARGS = ("leaf_modules",)
+_MODES = ("dict", "tuple", "tap")
+_manifests = weakref.WeakKeyDictionary()
+
+
+class FeatxWarning(UserWarning):
+    """What featx warns of (the train/eval graph difference, in torchvision's
+    words); a UserWarning, as torchvision's own."""
+
+
+def _check_module(module):
+    if not isinstance(module, torch.jit.ScriptModule):
+        raise TypeError(f"featx works on TorchScript modules (torch.jit.script(model) or torch.jit.load(path)), "
+                        f"got {type(module).__name__}; for an nn.Module use torchvision.models.feature_extraction")
+
+
+def _leaf_name(leaf):
+    if isinstance(leaf, str):
+        return leaf
+    if isinstance(leaf, type):
+        # Scripted classes are named after their module: mymodels.MyBlock;
+        # a class of the main script has only its bare name to go by.
+        return leaf.__qualname__ if leaf.__module__ == "__main__" else f"{leaf.__module__}.{leaf.__qualname__}"
+    raise TypeError(f"tracer_kwargs['leaf_modules'] takes module classes or their names, got {leaf!r}")
+
+
+def _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args):
+    if concrete_args is not None:
+        raise ValueError("featx cannot honour concrete_args yet: a ScriptModule's graph has no Python values to "
+                         "specialize; pass concrete_args=None")
+    flags = []
+    unknown = sorted(set(tracer_kwargs or {}) - set(_TRACER_KWARGS))
+    if unknown:
+        raise ValueError(f"featx cannot honour tracer_kwargs {unknown}; it takes {list(_TRACER_KWARGS)}")
+    leaves = [_leaf_name(leaf) for leaf in (tracer_kwargs or {}).get("leaf_modules", ())]
+    if leaves:
+        flags.append(_flag("featx_leaf_modules", leaves))
+    if suppress_diff_warning:
+        flags.append("--featx_suppress_diff_warning")
+    return flags
+
+
+def _flag(name, values):
+    values = [values] if isinstance(values, str) else list(values)
+    for value in values:
+        if not isinstance(value, str) or not value or re.search(r"[\s,]", value):
+            raise ValueError(f"{name[len('featx_'):]}: {value!r} is not a node name or class name")
+    return f"--{name}=" + ",".join(values)
+
+
+def _specs(nodes, argument):
+    """torchvision's return nodes (a list of names, or {name: output name})."""
+    if isinstance(nodes, dict):
+        return [f"{node}:{name}" for node, name in nodes.items()]
+    if isinstance(nodes, str):
+        raise TypeError(f"{argument} takes a list of node names or a dict {{node: output name}}, got a str")
+    return list(nodes)
+
+
+def _call(op, module, flags):
+    """Runs a featx op on `module` in memory; raises the warnings it returns
+    (featx's, e.g. the train/eval difference) from the caller's line, as
+    torchvision's own. Returns the op's other results."""
+    flags = " ".join(flags)
+    try:
+        *result, messages = op(module, flags)
+    except RuntimeError as e:
+        # torch 1.13 cannot hand an op a ScriptModule: send its bytes.
+        if "infer type" not in str(e):
+            raise
+        buffer = io.BytesIO()
+        torch.jit.save(module, buffer)
+        *result, messages = op(torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8), flags)
+    for message in messages:
+        warnings.warn(message, FeatxWarning, stacklevel=3)
+    return result
+
+
+def _module_from(value):
+    if isinstance(value, torch.Tensor):
+        return torch.jit.load(io.BytesIO(value.numpy().tobytes()))
+    return torch.jit._recursive.wrap_cpp_module(value)
+
+
+def get_graph_node_names(module, tracer_kwargs=None, suppress_diff_warning=False, concrete_args=None):
+    """torchvision's get_graph_node_names for a ScriptModule: the node names
+    in train mode and in eval mode, each in execution order, with
+    torchvision's warning when they differ."""
+    _check_module(module)
+    flags = _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args)
+    train, eval_ = _call(torch.ops.featx.graph_node_names, module, flags)
+    return list(train), list(eval_)
+
+
+def create_feature_extractor(module, return_nodes=None, train_return_nodes=None, eval_return_nodes=None,
+                             tracer_kwargs=None, suppress_diff_warning=False, concrete_args=None, mode="dict"):
+    """torchvision's create_feature_extractor for a ScriptModule: a new
+    ScriptModule whose forward returns {output name: Tensor} of the chosen
+    nodes (mode "dict"), the model's outputs then the nodes as one tuple
+    (mode "tuple", for Triton), or the model's own output with the nodes
+    tapped for featx.capture() (mode "tap"). It shares `module`'s parameters,
+    and in dict and tuple mode it saves and serves without featx.
+    manifest(extractor) says which output is which node."""
+    _check_module(module)
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {list(_MODES)}, got {mode!r}")
+    flags = _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args) + [f"--featx_mode={mode}"]
+    for name, nodes in (("featx_return_nodes", return_nodes), ("featx_train_return_nodes", train_return_nodes),
+                        ("featx_eval_return_nodes", eval_return_nodes)):
+        if nodes is not None:
+            specs = _specs(nodes, name[len("featx_"):])
+            flags.append(_flag(name, specs) if specs else f"--{name}=")
+    made, manifest = _call(torch.ops.featx.create_feature_extractor, module, flags)
+    extractor = _module_from(made)
+    _manifests[extractor] = json.loads(manifest)
+    return extractor
+
+
+def instrument(module, flags=""):
+    """Rewrites `module` in place as a server does at load time: `flags` are
+    featx's (--featx_mode=tap --featx_return_nodes=layer1,fc:logits ...,
+    after those in FEATX_FLAGS; tap mode by default), sinks included. On an
+    error `module` is unchanged. Returns the manifest."""
+    _check_module(module)
+    if not isinstance(flags, str):
+        raise TypeError(f"flags is one string of --featx_* flags, got {type(flags).__name__}")
+    made, manifest = _call(torch.ops.featx.instrument, module, [flags])
+    rewritten = _module_from(made)
+    module._reconstruct(rewritten._c)
+    _manifests[module] = json.loads(manifest)
+    return _manifests[module]
+
+
+def load(path, flags="", map_location=None):
+    """torch.jit.load(path, map_location), then instrument(model, flags): what a
+    server does at start-up, in memory. Returns the model; featx.manifest(model)
+    says what it emits."""
+    model = torch.jit.load(path, map_location=map_location)
+    instrument(model, flags)
+    return model
+
+
+@contextlib.contextmanager
+def warnings_to(logger):
+    """featx's warnings raised inside the block go to `logger` (a host's log)
+    instead of Python's warnings; other warnings pass through."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        # Outside the recording block: a warning passed on is not recorded again.
+        for w in caught:
+            if issubclass(w.category, FeatxWarning):
+                logger.warning("featx: %s", w.message)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def manifest(module):
+    """What an extractor or instrumented module emits: {"mode": ..., "train":
+    [{"name", "node", ...}], "eval": [...]}; tuple mode adds each slot's
+    index and Triton name (OUTPUT__i)."""
+    if module not in _manifests:
+        raise KeyError("this module was not made by featx.create_feature_extractor or featx.instrument")
+    return _manifests[module]
+
+
+@contextlib.contextmanager
+def capture():
+    """The activations tap-mode models record on this thread while the block
+    runs: the dict it yields is filled when the block ends, also when it
+    raises, so the next request on the thread starts clean.
+
+        with featx.capture() as activations:
+            model(x)
+        activations["layer1"]
+    """
+    activations = {}
+    torch.ops.featx.capture_begin()
+    try:
+        yield activations
+    finally:
+        activations.update(torch.ops.featx.capture_end())
+
+
+def rewrite_file(model_path, output_path, flags=""):
+    """Rewrites a saved model into a new file (written whole or not at all),
+    as featx's flags say (after FEATX_FLAGS). Returns the manifest."""
+    return json.loads(torch.ops.featx.rewrite_file(model_path, output_path, flags))
+
+
+def list_passes():
+    """The registered passes in load-time order, for --featx_passes."""
+    return list(torch.ops.featx.list_passes())
