@@ -4,6 +4,7 @@
 //   train, eval, warnings = torch.ops.featx.graph_node_names(module, "--featx_leaf_modules=MyBlock")
 //   extractor, manifest, warnings = torch.ops.featx.create_feature_extractor(module, "--featx_return_nodes=layer1")
 //   served, manifest, warnings = torch.ops.featx.instrument(module, "--featx_mode=tap --featx_return_nodes=layer1")
+//   served, manifest, warnings = torch.ops.featx.load("m.pt", "--featx_return_nodes=layer1", None)
 //   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
 //   torch.ops.featx.list_passes()   # ['featx.inline_non_leaf', ...], for --featx_passes
 //
@@ -12,7 +13,7 @@
 // sends the module's bytes (torch.jit.save) as a uint8 tensor, and the op
 // answers in kind. Errors are RuntimeErrors in Python, but those of the
 // torchvision-style ops from what the caller gave, which are ValueErrors as
-// torchvision's are. These three return featx's warnings of the call (the
+// torchvision's are. These return featx's warnings of the call (the
 // train/eval difference) for the package to raise with Python's `warnings`:
 // torch 2.x passes a TORCH_WARN from an op on to Python, 1.13 prints it.
 #include <cstring>
@@ -151,24 +152,50 @@ std::tuple<c10::IValue, std::string, Strings> CreateFeatureExtractorOp(const c10
 }
 
 // As featx_instrument (plugin/c_api.h): FEATX_FLAGS, then `flags`, and the
-// sinks they name; the caller points its module at what comes back.
+// sinks they name. Returns `model`'s manifest as JSON; on an error `model`
+// and the sinks are as they were.
+absl::StatusOr<std::string> InstrumentWithFlags(torch::jit::Module& model, c10::string_view flags) {
+  FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromFlags(std::string(flags.data(), flags.size())));
+  FEATX_ASSIGN_OR_RETURN(RequestSink sink, MakeSink(config.sinks));
+  if (sink && config.extractor.mode == Mode::kTap) config.extractor.request_sink = NewSinkKey();
+  OutputManifest manifest;
+  FEATX_RETURN_IF_ERROR(InstrumentInPlace(model, config.extractor, &manifest));
+  FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
+  if (!config.extractor.request_sink.empty()) SetRequestSink(config.extractor.request_sink, std::move(sink));
+  return json;
+}
+
+// The caller points its module at what comes back.
 std::tuple<c10::IValue, std::string, Strings> InstrumentOp(const c10::IValue& module, c10::string_view flags) {
   CollectedWarnings warnings;
   absl::StatusOr<std::tuple<c10::IValue, std::string>> made =
       [&]() -> absl::StatusOr<std::tuple<c10::IValue, std::string>> {
     compat::WarningHandlerGuard guard(&warnings);
     FEATX_ASSIGN_OR_RETURN(torch::jit::Module model, ModuleFrom(module));
-    FEATX_ASSIGN_OR_RETURN(Config config, ConfigFromFlags(std::string(flags.data(), flags.size())));
-    FEATX_ASSIGN_OR_RETURN(RequestSink sink, MakeSink(config.sinks));
-    if (sink && config.extractor.mode == Mode::kTap) config.extractor.request_sink = NewSinkKey();
-    OutputManifest manifest;
-    FEATX_RETURN_IF_ERROR(InstrumentInPlace(model, config.extractor, &manifest));
+    FEATX_ASSIGN_OR_RETURN(std::string json, InstrumentWithFlags(model, flags));
     FEATX_ASSIGN_OR_RETURN(c10::IValue out, ModuleLike(model, module));
-    FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
-    if (!config.extractor.request_sink.empty()) SetRequestSink(config.extractor.request_sink, std::move(sink));
     return std::make_tuple(std::move(out), std::move(json));
   }();
   ThrowIfError(made.status(), "featx::instrument");
+  auto& [served, manifest] = *made;
+  return {std::move(served), std::move(manifest), std::move(warnings.messages)};
+}
+
+// torch.jit.load and instrument in one call: Python wraps the module once
+// (torch.jit.load wraps it too, and re-wrapping a rewritten one costs as much
+// again), so a server's start-up costs what the plain load does.
+std::tuple<c10::IValue, std::string, Strings> LoadOp(c10::string_view path, c10::string_view flags,
+                                                     c10::optional<c10::Device> device) {
+  CollectedWarnings warnings;
+  absl::StatusOr<std::tuple<c10::IValue, std::string>> made =
+      [&]() -> absl::StatusOr<std::tuple<c10::IValue, std::string>> {
+    compat::WarningHandlerGuard guard(&warnings);
+    FEATX_ASSIGN_OR_RETURN(torch::jit::Module model,
+                           TorchCall([&] { return torch::jit::load(std::string(path.data(), path.size()), device); }));
+    FEATX_ASSIGN_OR_RETURN(std::string json, InstrumentWithFlags(model, flags));
+    return std::make_tuple(c10::IValue(model._ivalue()), std::move(json));
+  }();
+  ThrowIfError(made.status(), "featx::load");
   auto& [served, manifest] = *made;
   return {std::move(served), std::move(manifest), std::move(warnings.messages)};
 }
@@ -199,6 +226,9 @@ std::vector<std::string> ListPassesOp() {
       m.def(
           torch::schema("instrument(Any module, str flags) -> (Any, str, str[])", c10::AliasAnalysisKind::CONSERVATIVE),
           TORCH_FN(InstrumentOp));
+      m.def(torch::schema("load(str path, str flags, Device? map_location=None) -> (Any, str, str[])",
+                          c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(LoadOp));
     },
     __FILE__, __LINE__);
 

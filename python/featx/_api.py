@@ -8,6 +8,7 @@ the plugin's (torch.ops.featx.*, plugin/host/python_ops.cc).
 import contextlib
 import io
 import json
+import os
 import re
 import warnings
 import weakref
@@ -143,18 +144,30 @@ def instrument(module, flags=""):
     if not isinstance(flags, str):
         raise TypeError(f"flags is one string of --featx_* flags, got {type(flags).__name__}")
     made, manifest = _call(torch.ops.featx.instrument, module, [flags])
-    rewritten = _module_from(made)
-    module._reconstruct(rewritten._c)
+    module._reconstruct(made if not isinstance(made, torch.Tensor) else _module_from(made)._c)
     _manifests[module] = json.loads(manifest)
     return _manifests[module]
 
 
 def load(path, flags="", map_location=None):
     """torch.jit.load(path, map_location), then instrument(model, flags): what a
-    server does at start-up, in memory. Returns the model; featx.manifest(model)
-    says what it emits."""
-    model = torch.jit.load(path, map_location=map_location)
-    instrument(model, flags)
+    server does at start-up, in memory, for about what the plain load costs.
+    Returns the model; featx.manifest(model) says what it emits."""
+    if not isinstance(flags, str):
+        raise TypeError(f"flags is one string of --featx_* flags, got {type(flags).__name__}")
+    if not isinstance(path, (str, os.PathLike)) or isinstance(map_location, dict):
+        # A file object, or a map_location only torch.jit.load understands.
+        model = torch.jit.load(path, map_location=map_location)
+        instrument(model, flags)
+        return model
+    if not os.path.exists(path):
+        raise ValueError(f"The provided filename {path} does not exist")  # torch.jit.load's words
+    device = None if map_location is None else torch.device(map_location)
+    made, manifest, messages = torch.ops.featx.load(os.fspath(path), flags, device)
+    for message in messages:
+        warnings.warn(message, FeatxWarning, stacklevel=2)
+    model = torch.jit._recursive.wrap_cpp_module(made)
+    _manifests[model] = json.loads(manifest)
     return model
 
 

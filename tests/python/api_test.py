@@ -191,6 +191,29 @@ class InstrumentTest(unittest.TestCase):
         for key in on_file:
             self.assertTrue(torch.equal(in_memory[key], on_file[key]), key)
 
+    def test_load_equals_jit_load_then_instrument(self):
+        _, scripted, x = _model("resnet18")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "m.pt")
+            torch.jit.save(scripted, path)
+            loaded = featx.load(path, self.FLAGS, map_location="cpu")
+            by_hand = torch.jit.load(path)
+            featx.instrument(by_hand, self.FLAGS)
+            with self.assertRaisesRegex(ValueError, "does not exist"):
+                featx.load(os.path.join(d, "missing.pt"), self.FLAGS)
+            with self.assertRaisesRegex(ValueError, "no.such.node"):
+                featx.load(path, "--featx_return_nodes=no.such.node")
+        self.assertIsInstance(loaded, torch.jit.ScriptModule)
+        self.assertEqual(featx.manifest(loaded), featx.manifest(by_hand))
+        with featx.capture() as got:
+            y = loaded(x)
+        with featx.capture() as want:
+            by_hand(x)
+        self.assertTrue(torch.equal(y, scripted(x)))
+        self.assertEqual(sorted(got), sorted(want))
+        for key in want:
+            self.assertTrue(torch.equal(got[key], want[key]), key)
+
     def test_bad_flags_leave_the_module_as_it_was(self):
         _, scripted, x = _model("resnet18")
         graph = str(scripted.graph)
