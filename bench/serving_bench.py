@@ -1,5 +1,5 @@
-"""Requests per second with and without featx inside real servers, side by
-side in one run: TorchServe and Ray Serve on localhost, resnet18, featx in tap
+"""Requests per second, and a model's start-up, with and without featx
+inside real servers, side by side in one run: TorchServe and Ray Serve on localhost, resnet18, featx in tap
 mode on 10 nodes with a capture open around every request (the activations
 are taken and dropped, so what is measured is featx, not their transport).
 
@@ -61,6 +61,14 @@ def compare(title, plain, featx):
     print(f"  slowdown (plain / featx):         {p / f:.3f}x", flush=True)
 
 
+def compare_startup(title, starts):
+    p, f = statistics.median(starts["plain"]), statistics.median(starts["featx"])
+    print(f"{title}: model start-up, median of {ROUNDS}")
+    print(f"  plain model                       {p * 1e3:7.0f} ms")
+    print(f"  featx (featx.load, in memory)     {f * 1e3:7.0f} ms")
+    print(f"  ratio (featx / plain):            {f / p:.3f}x", flush=True)
+
+
 def torchserve(work, model_pt):
     pictures = []
     g = torch.Generator().manual_seed(1)
@@ -88,7 +96,19 @@ def torchserve(work, model_pt):
         for _ in range(ROUNDS):
             plain.append(rate(sender["plain"], pictures))
             featx.append(rate(sender["featx"], pictures))
+        # Start-up: a synchronous registration, one worker loading the model.
+        starts = {"plain": [], "featx": []}
+        for name in starts:
+            server.unregister(name)
+        for _ in range(ROUNDS):
+            for name in starts:
+                start = time.perf_counter()
+                status, answer = server.register(name + ".mar")
+                starts[name].append(time.perf_counter() - start)
+                assert status == 200, answer
+                server.unregister(name)
     compare("TorchServe 0.12, resnet18 224x224 PNG, stock ImageClassifier", plain, featx)
+    compare_startup("TorchServe 0.12, resnet18, registration with one worker", starts)
 
 
 def ray_serve(work, model_pt):
@@ -133,10 +153,19 @@ def ray_serve(work, model_pt):
         for _ in range(ROUNDS):
             plain.append(rate(sender["plain"], bodies))
             featx.append(rate(sender["featx"], bodies))
+        # Start-up: serve.run of a new application until its replica is up.
+        starts = {"plain": [], "featx": []}
+        for i in range(ROUNDS):
+            for name, flags in (("plain", ""), ("featx", FLAGS)):
+                start = time.perf_counter()
+                serve.run(Model.bind(model_pt, flags), name=f"start_{name}_{i}", route_prefix=f"/start_{name}_{i}")
+                starts[name].append(time.perf_counter() - start)
+                serve.delete(f"start_{name}_{i}")
     finally:
         serve.shutdown()
         ray.shutdown()
     compare(f"Ray Serve {ray.__version__}, resnet18 1x3x224x224 tensor, 1 replica each", plain, featx)
+    compare_startup(f"Ray Serve {ray.__version__}, resnet18, serve.run of one replica", starts)
 
 
 def main():
