@@ -205,7 +205,7 @@ class MisspeltFeatxFlagsTest(unittest.TestCase):
         self.assertEqual(self.featx[0], 500, self.featx[1])
         # featx.load reads FEATX_FLAGS too, and says so; the worker's traceback
         # ends with featx's ValueError.
-        self.assertIn("ValueError: featx::instrument: FEATX_FLAGS: unknown featx flag "
+        self.assertIn("ValueError: featx::load: FEATX_FLAGS: unknown featx flag "
                       "'--featx_return_node'; did you mean '--featx_return_nodes'?", self.server.model_log())
         self.assertEqual(self.plain[0], 200, self.plain[1])
         self.assertEqual(len(self.server.predict("plain", images(1)[0])), 5)
