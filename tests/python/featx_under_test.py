@@ -8,6 +8,7 @@ workers) import the same featx.
         featx_under_test.use(sys.argv)   # before `import featx`
 """
 import os
+import sys
 
 CHECKOUT_PACKAGE = os.path.abspath("python")  # the runfiles' python/ (//python:featx)
 
@@ -21,5 +22,4 @@ def use(argv):
             os.environ["FEATX_PLUGIN"] = os.path.abspath(arg.split("=", 1)[1])
             path = os.environ.get("PYTHONPATH", "")
             os.environ["PYTHONPATH"] = os.pathsep.join([CHECKOUT_PACKAGE] + [p for p in path.split(os.pathsep) if p])
-            import sys
             sys.path.insert(0, CHECKOUT_PACKAGE)
