@@ -1,9 +1,11 @@
 """Counts test cases from `bazel test` runs (one per libtorch): prints a line
-per target, a total per run, and a last line "N passed, N failed" for all.
+per target, a total per run, and a last line "N passed, N failed, N skipped"
+for all.
 
 Bazel reports targets, not cases; each target's JUnit XML (written by gtest, or
 by tests/python/bazel_unittest.py) holds its cases. A target that failed to
-build, timed out or left no XML counts as one failed case.
+build, timed out or left no XML counts as one failed case. A skipped case
+(GTEST_SKIP, unittest's skipTest) is counted as skipped, never as passed.
 """
 import argparse
 import os
@@ -17,21 +19,22 @@ STATUS = re.compile(
 
 
 def cases_in(xml_path):
-    """(passed, failed) from a JUnit XML file, or None if unreadable."""
+    """(passed, failed, skipped) from a JUnit XML file, or None if unreadable."""
     try:
         root = ET.parse(xml_path).getroot()
     except (OSError, ET.ParseError):
         return None
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    total = failed = 0
+    total = failed = skipped = 0
     for suite in suites:
         total += int(suite.get("tests", 0))
         failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-    return total - failed, failed
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped
 
 
 def cases_of_target(target_dir):
-    """(passed, failed) of a target: its test.xml, or the sum of its shards'."""
+    """(passed, failed, skipped) of a target: its test.xml, or the sum of its shards'."""
     whole = cases_in(os.path.join(target_dir, "test.xml"))
     if whole is not None:
         return whole
@@ -42,12 +45,12 @@ def cases_of_target(target_dir):
     counts = [cases_in(os.path.join(target_dir, d, "test.xml")) for d in shards]
     if not counts or any(c is None for c in counts):
         return None
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+    return tuple(sum(c[i] for c in counts) for i in range(3))
 
 
 def count_run(log_path, testlogs, bazel_exit_code):
-    """(passed, failed) of one `bazel test` run, printing a line per target."""
-    passed = failed = 0
+    """(passed, failed, skipped) of one `bazel test` run, printing a line per target."""
+    passed = failed = skipped = 0
     seen = 0
     with open(log_path, errors="replace") as f:
         for line in f:
@@ -61,10 +64,11 @@ def count_run(log_path, testlogs, bazel_exit_code):
                 package, name = target[2:].split(":")
                 counted = cases_of_target(os.path.join(testlogs, package, name))
             if counted is None or (status != "PASSED" and counted[1] == 0):
-                counted = (1, 0) if status == "PASSED" else (0, 1)
+                counted = (1, 0, 0) if status == "PASSED" else (0, 1, 0)
             passed += counted[0]
             failed += counted[1]
-            print(f"{target}: {status} ({counted[0]} passed, {counted[1]} failed)")
+            skipped += counted[2]
+            print(f"{target}: {status} ({_counts(*counted)})")
     if seen == 0:
         print("no test target reported a status (did the build fail before testing?)")
         failed += 1
@@ -73,7 +77,11 @@ def count_run(log_path, testlogs, bazel_exit_code):
         # infrastructure failure that no test case shows.
         print(f"bazel exited with {bazel_exit_code}: part of the build failed (see above)")
         failed += 1
-    return passed, failed
+    return passed, failed, skipped
+
+
+def _counts(passed, failed, skipped):
+    return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 
 
 def main():
@@ -89,14 +97,15 @@ def main():
     )
     args = parser.parse_args()
 
-    passed = failed = 0
+    passed = failed = skipped = 0
     for label, log_path, testlogs, exit_code in args.run:
         print(f"== {label}")
-        p, f = count_run(log_path, testlogs, int(exit_code))
-        print(f"{label}: {p} passed, {f} failed")
+        p, f, s = count_run(log_path, testlogs, int(exit_code))
+        print(f"{label}: {_counts(p, f, s)}")
         passed += p
         failed += f
-    print(f"{passed} passed, {failed} failed")
+        skipped += s
+    print(_counts(passed, failed, skipped))
     return 0 if failed == 0 and passed > 0 else 1
 
 

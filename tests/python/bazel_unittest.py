@@ -26,17 +26,29 @@ class _Recorder(unittest.TextTestResult):
         super().addError(test, err)
         self.cases.append((test.id(), self._exc_info_to_string(err, test)))
 
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.cases.append((test.id(), _Skipped(reason)))
+
+
+class _Skipped(str):
+    """A skipped case's reason, told apart from a failure's traceback."""
+
 
 def _write_junit(path, suite_name, result):
-    failed = sum(1 for _, err in result.cases if err)
+    failed = sum(1 for _, err in result.cases if err and not isinstance(err, _Skipped))
+    skipped = sum(1 for _, err in result.cases if isinstance(err, _Skipped))
+    counts = f'tests="{len(result.cases)}" failures="{failed}" errors="0" skipped="{skipped}"'
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuites tests="{len(result.cases)}" failures="{failed}" errors="0">',
-        f'<testsuite name={quoteattr(suite_name)} tests="{len(result.cases)}" failures="{failed}" errors="0">',
+        f"<testsuites {counts}>",
+        f"<testsuite name={quoteattr(suite_name)} {counts}>",
     ]
     for case_id, err in result.cases:
         lines.append(f"<testcase name={quoteattr(case_id)}>")
-        if err:
+        if isinstance(err, _Skipped):
+            lines.append(f"<skipped message={quoteattr(err)}/>")
+        elif err:
             lines.append(f"<failure message={quoteattr(err.splitlines()[-1])}>{quoteattr(err)[1:-1]}</failure>")
         lines.append("</testcase>")
     lines += ["</testsuite>", "</testsuites>"]
