@@ -151,6 +151,28 @@ class CreateFeatureExtractorTest(unittest.TestCase):
         slots = [(e["index"], e["name"]) for e in featx.manifest(extractor)["eval"]]
         self.assertEqual(slots, [(0, "output"), (1, "feat")])
 
+    def test_extractors_in_memory_equal_the_file_rewrites(self):
+        _, scripted, x = _model("efficientnet_b0")
+        nodes = {"features.2.0.block.1": "block", "avgpool": "pooled"}
+        flags = "--featx_return_nodes=features.2.0.block.1:block,avgpool:pooled"
+        with tempfile.TemporaryDirectory() as d:
+            torch.jit.save(scripted, os.path.join(d, "m.pt"))
+            for mode in ("dict", "tuple"):
+                with self.subTest(mode=mode):
+                    out = os.path.join(d, mode + ".pt")
+                    file_manifest = featx.rewrite_file(os.path.join(d, "m.pt"), out, f"{flags} --featx_mode={mode}")
+                    extractor = featx.create_feature_extractor(torch.jit.load(os.path.join(d, "m.pt")),
+                                                               return_nodes=nodes, mode=mode).eval()
+                    self.assertEqual(featx.manifest(extractor), file_manifest)
+                    # Compared as saved: value names are the printer's, not the graph's.
+                    buffer = io.BytesIO()
+                    torch.jit.save(extractor, buffer)
+                    buffer.seek(0)
+                    self.assertEqual(torch.jit.load(buffer).code, torch.jit.load(out).code)
+                    got, want = extractor(x), torch.jit.load(out)(x)
+                    for key in (want if mode == "dict" else range(len(want))):
+                        self.assertTrue(torch.equal(got[key], want[key]), key)
+
     def test_an_unknown_node_is_a_value_error_with_the_closest_names(self):
         _, scripted, _ = _model("resnet18")
         with self.assertRaisesRegex(ValueError, r"layer1\.0\.bn1"):
