@@ -10,12 +10,21 @@ per C++ round); the ratios are of the medians. TorchServe and Ray Serve load
 through the same featx.load (featx.torchserve, featx.ray), so their
 start-up adds these figures to the server's own.
 
+Wall time on a shared 2-core machine varies by 30% between rounds of the same
+load, more than the ratios measured; INSTRUCTIONS=1 also counts instructions
+under callgrind, one load each, which does not vary: Python as three
+processes (imports only, + torch.jit.load, + featx.load; the loads are the
+differences), the C++ host as featx_host's torch::jit::load and
+featx_instrument, inclusive. About 25 minutes.
+
     bazel run //bench:startup_bench
+    INSTRUCTIONS=1 bazel run //bench:startup_bench
 Arguments: Python (the one whose torch featx was built against), featx_host,
 libfeatx.so, the checkout's python/, bench/scaling_models.py.
 """
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,18 +91,81 @@ def host_rounds(path, input_path, flags):
     return statistics.median(load), statistics.median(total)
 
 
+def callgrind(command, work):
+    """Runs `command` under callgrind; (total instructions, profile path)."""
+    out = os.path.join(work, "callgrind.out")
+    result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + command,
+                            capture_output=True, text=True, timeout=7200, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    found = re.search(r"I\s+refs:\s+([0-9,]+)", result.stderr)
+    if result.returncode != 0 or not found:
+        raise RuntimeError(f"{command[0]} under callgrind failed: {result.stderr[-2000:]}")
+    return int(found.group(1).replace(",", "")), out
+
+
+def inclusive(profile, function):
+    """Instructions in `function` and what it calls (callgrind_annotate)."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", profile], capture_output=True, text=True,
+                          timeout=600, check=True).stdout
+    for line in text.splitlines():
+        found = re.match(r"\s*([0-9,]+) \([^)]*\)\s+\S*:" + re.escape(function) + r"[(< ]", line)
+        if found:
+            return int(found.group(1).replace(",", ""))
+    raise RuntimeError(f"{function} is not in {profile}")
+
+
+def load_once_command(how, path="", flags=""):
+    return [sys.executable, os.path.abspath(__file__), FEATX_HOST, PLUGIN, PACKAGE, SCALING_MODELS, "--load-once", how,
+            path, flags]
+
+
+def python_instructions(path, flags, work, imports):
+    """Instructions of torch.jit.load and of featx.load: each process's count
+    less that of a process that only imports."""
+    plain, _ = callgrind(load_once_command("plain", path, flags), work)
+    with_featx, _ = callgrind(load_once_command("featx", path, flags), work)
+    return plain - imports, with_featx - imports
+
+
+def host_instructions(path, input_path, flags, work):
+    _, profile = callgrind([FEATX_HOST, "--model=" + path, "--plugin=" + PLUGIN, "--input=" + input_path,
+                            "--requests=1", "--quiet", "--featx=" + flags], work)
+    load = inclusive(profile, "torch::jit::load")
+    return load, load + inclusive(profile, "featx_instrument")
+
+
+def load_once(how, path, flags):
+    """One load in this process (under callgrind): nothing, plain or featx."""
+    torch.set_num_threads(1)
+    if how == "plain":
+        torch.jit.load(path)
+    elif how == "featx":
+        featx.load(path, flags)
+
+
 def main():
+    if "--load-once" in sys.argv:
+        how, path, flags = sys.argv[sys.argv.index("--load-once") + 1:][:3]
+        return load_once(how, path, flags)
+    count = os.environ.get("INSTRUCTIONS") == "1"
+    if count and not (shutil.which("valgrind") and shutil.which("callgrind_annotate")):
+        sys.exit("INSTRUCTIONS=1 needs valgrind (apt install valgrind)")
     torch.set_num_threads(1)
     print(f"Model start-up, plain load vs load + featx rewrite (tap mode, 3 nodes); median of {ROUNDS} rounds each, "
           f"torch {torch.__version__}")
     print(f"{'model':<12} {'host':<8} {'plain ms':>9} {'featx ms':>9} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as work:
+        imports = callgrind(load_once_command("nothing"), work)[0] if count else 0
         for name in MODELS:
             path, input_path, nodes = make(name, work)
             flags = "--featx_mode=tap --featx_suppress_diff_warning --featx_return_nodes=" + nodes
             for host, (plain, with_featx) in (("Python", python_rounds(path, flags)),
                                               ("C++", host_rounds(path, input_path, flags))):
                 print(f"{name:<12} {host:<8} {plain:9.1f} {with_featx:9.1f} {with_featx / plain:6.3f}x", flush=True)
+            if count:
+                for host, (plain, with_featx) in (("Python", python_instructions(path, flags, work, imports)),
+                                                  ("C++", host_instructions(path, input_path, flags, work))):
+                    print(f"{name:<12} {host:<8} {plain / 1e6:9.0f} {with_featx / 1e6:9.0f} {with_featx / plain:6.3f}x"
+                          "  (million instructions)", flush=True)
 
 
 if __name__ == "__main__":

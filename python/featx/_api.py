@@ -33,17 +33,41 @@ def _check_module(module):
                         f"got {type(module).__name__}; for an nn.Module use torchvision.models.feature_extraction")
 
 
-def _leaf_name(leaf):
-    if isinstance(leaf, str):
-        return leaf
-    if isinstance(leaf, type):
-        # Scripted classes are named after their module: mymodels.MyBlock;
-        # a class of the main script has only its bare name to go by.
-        return leaf.__qualname__ if leaf.__module__ == "__main__" else f"{leaf.__module__}.{leaf.__qualname__}"
-    raise TypeError(f"tracer_kwargs['leaf_modules'] takes module classes or their names, got {leaf!r}")
+def _class_name(leaf):
+    # Scripted classes are named after their module: mymodels.MyBlock; a
+    # class of the main script has only its bare name to go by.
+    return leaf.__qualname__ if leaf.__module__ == "__main__" else f"{leaf.__module__}.{leaf.__qualname__}"
 
 
-def _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args):
+def _module_classes(module):
+    """The Python classes of `module` and its submodules, as TorchScript
+    names them less its `__torch__.` and `___torch_mangle_N.` parts."""
+    names = set()
+    for m in module.modules():
+        qualified = re.sub(r"___torch_mangle_\d+\.", "", m._c._type().qualified_name())
+        names.add(qualified[len("__torch__."):] if qualified.startswith("__torch__.") else qualified)
+    return names | {n.rsplit(".", 1)[-1] for n in names}
+
+
+def _leaf_names(leaves, module):
+    """torchvision's leaf_modules as featx's flag takes them. A class the
+    model does not use is dropped, as torchvision ignores it (a library's
+    registry, such as timm's, lists classes of all its models); a name is
+    kept, and one the model lacks is featx's error with the closest names."""
+    names, classes = [], None
+    for leaf in leaves:
+        if isinstance(leaf, str):
+            names.append(leaf)
+        elif isinstance(leaf, type):
+            classes = _module_classes(module) if classes is None else classes
+            if _class_name(leaf) in classes:
+                names.append(_class_name(leaf))
+        else:
+            raise TypeError(f"tracer_kwargs['leaf_modules'] takes module classes or their names, got {leaf!r}")
+    return names
+
+
+def _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args):
     if concrete_args is not None:
         raise ValueError("featx cannot honour concrete_args yet: a ScriptModule's graph has no Python values to "
                          "specialize; pass concrete_args=None")
@@ -51,7 +75,7 @@ def _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args):
     unknown = sorted(set(tracer_kwargs or {}) - set(_TRACER_KWARGS))
     if unknown:
         raise ValueError(f"featx cannot honour tracer_kwargs {unknown}; it takes {list(_TRACER_KWARGS)}")
-    leaves = [_leaf_name(leaf) for leaf in (tracer_kwargs or {}).get("leaf_modules", ())]
+    leaves = _leaf_names((tracer_kwargs or {}).get("leaf_modules", ()), module)
     if leaves:
         flags.append(_flag("featx_leaf_modules", leaves))
     if suppress_diff_warning:
@@ -106,7 +130,7 @@ def get_graph_node_names(module, tracer_kwargs=None, suppress_diff_warning=False
     in train mode and in eval mode, each in execution order, with
     torchvision's warning when they differ."""
     _check_module(module)
-    flags = _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args)
+    flags = _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args)
     train, eval_ = _call(torch.ops.featx.graph_node_names, module, flags)
     return list(train), list(eval_)
 
@@ -123,7 +147,7 @@ def create_feature_extractor(module, return_nodes=None, train_return_nodes=None,
     _check_module(module)
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {list(_MODES)}, got {mode!r}")
-    flags = _tracer_flags(tracer_kwargs, suppress_diff_warning, concrete_args) + [f"--featx_mode={mode}"]
+    flags = _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args) + [f"--featx_mode={mode}"]
     for name, nodes in (("featx_return_nodes", return_nodes), ("featx_train_return_nodes", train_return_nodes),
                         ("featx_eval_return_nodes", eval_return_nodes)):
         if nodes is not None:

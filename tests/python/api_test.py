@@ -91,6 +91,15 @@ class GraphNodeNamesTest(unittest.TestCase):
         self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": [block]}), want)
         self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": ["BasicBlock"]}), want)
 
+    def test_leaf_classes_the_model_lacks_are_ignored_as_by_torchvision_but_names_are_checked(self):
+        # A library's registry (timm's) lists classes of all its models.
+        model, scripted, _ = _model("resnet18")
+        absent = torchvision.models.densenet._DenseLayer
+        want = tv.get_graph_node_names(model, tracer_kwargs={"leaf_modules": [absent]})
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": [absent]}), want)
+        with self.assertRaisesRegex(ValueError, "did you mean 'BasicBlock'"):
+            featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": ["BasicBlok"]})
+
     def test_the_module_is_not_changed(self):
         _, scripted, x = _model("resnet18")
         before = scripted(x)
