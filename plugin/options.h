@@ -20,6 +20,12 @@ struct TracerOptions {
   // Extra leaf module classes, by bare (`MyBlock`) or qualified
   // (`mymodels.MyBlock`) Python class name. Each must occur in the model.
   std::vector<std::string> leaf_modules;
+  // Extra leaf functions, by qualified (`timm.models.swin_transformer.
+  // window_reverse`) or bare Python name (torchvision's autowrap_functions,
+  // a library's torch.fx.wrap registry), besides torch.nn.functional's,
+  // torchvision.ops' and the functions torchvision wraps. Each must be a
+  // function the model calls (plugin/naming/leaf_functions.h).
+  std::vector<std::string> leaf_functions;
   // Do not warn when train and eval names differ.
   bool suppress_diff_warning = false;
 };

@@ -32,6 +32,10 @@ ABSL_FLAG(std::string, featx_mode, std::string(featx::ModeName(featx::Config().e
 ABSL_FLAG(std::vector<std::string>, featx_leaf_modules, featx::Config().extractor.leaf_modules,
           "Comma-separated module classes to keep as single nodes besides torch.nn's and torchvision.ops' "
           "(bare `MyBlock` or qualified `mymodels.MyBlock`); each must occur in the model.");
+ABSL_FLAG(std::vector<std::string>, featx_leaf_functions, featx::Config().extractor.leaf_functions,
+          "Comma-separated Python functions to keep as single nodes, as FX keeps the functions it wraps (a "
+          "library's autowrap_functions, e.g. timm.models.swin_transformer.window_reverse, or its bare name "
+          "where only one function of the model has it); each must be called by the model.");
 ABSL_FLAG(bool, featx_suppress_diff_warning, featx::Config().extractor.suppress_diff_warning,
           "Do not warn when the model's train-mode and eval-mode node names differ.");
 ABSL_FLAG(std::vector<std::string>, featx_passes, featx::Config().extractor.passes,
@@ -77,6 +81,7 @@ const std::map<std::string, Setter>& Setters() {
          return absl::OkStatus();
        }},
       {"featx_leaf_modules", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_modules); }},
+      {"featx_leaf_functions", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_functions); }},
       {"featx_suppress_diff_warning", [](auto v, Config* c) { return Parse(v, &c->extractor.suppress_diff_warning); }},
       {"featx_passes", [](auto v, Config* c) { return Parse(v, &c->extractor.passes); }},
       {"featx_executor_hook", [](auto v, Config* c) { return Parse(v, &c->executor_hook); }},

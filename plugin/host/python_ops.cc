@@ -7,6 +7,7 @@
 //   served, manifest, warnings = torch.ops.featx.load("m.pt", "--featx_return_nodes=layer1", None)
 //   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
 //   torch.ops.featx.list_passes()   # ['featx.inline_non_leaf', ...], for --featx_passes
+//   classes, functions = torch.ops.featx.tracer_names(module)  # what leaves could name
 //
 // A module goes in and comes back in memory: torch 2.x hands an op a
 // ScriptModule as its object. torch 1.13 cannot convert one, so the package
@@ -34,6 +35,8 @@
 #include "plugin/host/flags.h"
 #include "plugin/host/pending_file.h"
 #include "plugin/host/sinks.h"
+#include "plugin/naming/leaf_functions.h"
+#include "plugin/naming/leaf_modules.h"
 #include "plugin/pipeline/pass_registry.h"
 #include "plugin/status.h"
 #include "plugin/torch_compat.h"
@@ -200,6 +203,22 @@ std::tuple<c10::IValue, std::string, Strings> LoadOp(c10::string_view path, c10:
   return {std::move(served), std::move(manifest), std::move(warnings.messages)};
 }
 
+// The module classes of `module` and the functions its code calls, as the
+// leaf flags take them: for the package to pass on only those of a library's
+// registry (tracer_kwargs) the model has, as torchvision ignores the others.
+std::tuple<Strings, Strings> TracerNamesOp(const c10::IValue& module) {
+  absl::StatusOr<std::tuple<Strings, Strings>> names = [&]() -> absl::StatusOr<std::tuple<Strings, Strings>> {
+    FEATX_ASSIGN_OR_RETURN(const torch::jit::Module model, ModuleFrom(module));
+    return TorchCall([&]() -> absl::StatusOr<std::tuple<Strings, Strings>> {
+      Strings classes;
+      for (const torch::jit::Module& m : model.modules()) classes.push_back(PythonClassName(*m.type()));
+      return std::make_tuple(std::move(classes), LeafFunctions::CalledBy(model));
+    });
+  }();
+  ThrowIfError(names.status(), "featx::tracer_names");
+  return *std::move(names);
+}
+
 std::vector<std::string> ListPassesOp() {
   std::vector<std::string> names;
   for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
@@ -214,6 +233,8 @@ std::vector<std::string> ListPassesOp() {
     "featx::list_passes", torch::Library::FRAGMENT,
     [](torch::Library& m) {
       m.def("list_passes() -> str[]", TORCH_FN(ListPassesOp));
+      m.def(torch::schema("tracer_names(Any module) -> (str[], str[])", c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(TracerNamesOp));
       m.def(
           torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
           TORCH_FN(RewriteFileOp));

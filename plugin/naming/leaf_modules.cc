@@ -92,11 +92,9 @@ std::string BareName(const std::string& python_class) {
 
 }  // namespace
 
-namespace {
-
 // One pass, no split and join: this runs for every module class a rewrite
 // meets (76 in efficientnet_b0, whose blocks each get a mangled class).
-std::string WithoutMangling(absl::string_view qualified) {
+std::string UnmangledPythonName(absl::string_view qualified) {
   absl::string_view rest = absl::StripPrefix(qualified, kTorchScriptPrefix);
   std::string name;
   name.reserve(rest.size());
@@ -113,10 +111,8 @@ std::string WithoutMangling(absl::string_view qualified) {
   return name;
 }
 
-}  // namespace
-
 std::string PythonClassName(const c10::ClassType& type) {
-  return type.name() ? WithoutMangling(type.name()->qualifiedName()) : WithoutMangling(type.str());
+  return type.name() ? UnmangledPythonName(type.name()->qualifiedName()) : UnmangledPythonName(type.str());
 }
 
 absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module,

@@ -20,12 +20,16 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace featx {
 
 // `__torch__.torch.nn.modules.conv.___torch_mangle_3.Conv2d` ->
 // `torch.nn.modules.conv.Conv2d`: the Python class path TorchScript mangled.
 std::string PythonClassName(const c10::ClassType& type);
+
+// The same for a qualified name: `__torch__.a.___torch_mangle_3.f` -> `a.f`.
+std::string UnmangledPythonName(absl::string_view qualified);
 
 class LeafModules {
  public:

@@ -46,27 +46,6 @@ namespace {
 
 namespace jit = ::torch::jit;
 
-// FX does not trace into these: torch.nn.functional calls are single nodes
-// through __torch_function__, torchvision adds torchvision.ops to its
-// autowrapped modules, and torchvision's models torch.fx.wrap a few of their
-// own functions (torchvision 0.14).
-bool IsLeafFunction(const jit::Node* call) {
-  static const absl::flat_hash_set<std::string> kWrapped = {
-      "__torch__.torchvision.models.swin_transformer._patch_merging_pad",
-      "__torch__.torchvision.models.swin_transformer._get_relative_position_bias",
-      "__torch__.torchvision.models.swin_transformer.shifted_window_attention",
-      "__torch__.torchvision.models.video.mvit._unsqueeze",
-      "__torch__.torchvision.models.video.mvit._squeeze",
-      "__torch__.torchvision.models.video.mvit._add_rel_pos",
-      "__torch__.torchvision.models.video.mvit._add_shortcut",
-  };
-  auto fn_type = call->input(0)->type()->cast<c10::FunctionType>();
-  if (!fn_type) return false;
-  const std::string name = fn_type->function()->qualname().qualifiedName();
-  return absl::StartsWith(name, "__torch__.torch.nn.functional.") ||
-         absl::StartsWith(name, "__torch__.torchvision.ops.") || kWrapped.contains(name);
-}
-
 // `forward`, or one of its @torch.jit._overload_method overloads, which
 // TorchScript compiles as forward__0, forward__1, ... (densenet's layers).
 bool IsForward(absl::string_view method) {
@@ -83,8 +62,8 @@ bool IsForward(absl::string_view method) {
 // graph every few dozen nodes: quadratic, 1 s at 40k nodes.
 class NonLeafInliner {
  public:
-  NonLeafInliner(const LeafModules& leaves, const jit::Module* root, bool mark_calls)
-      : leaves_(leaves), root_(root), mark_calls_(mark_calls) {}
+  NonLeafInliner(const LeafModules& leaves, const LeafFunctions& functions, const jit::Module* root, bool mark_calls)
+      : leaves_(leaves), functions_(functions), root_(root), mark_calls_(mark_calls) {}
 
   std::shared_ptr<jit::Graph> Run(jit::Graph& forward) {
     // An attribute the code also writes (prim::SetAttr) is not a constant:
@@ -386,7 +365,8 @@ class NonLeafInliner {
       return function != nullptr ? jit::tryToGraphFunction(*function) : nullptr;
     }
     if (call->kind() == c10::prim::CallFunction) {
-      if (IsLeafFunction(call)) return nullptr;
+      auto fn_type = call->input(0)->type()->cast<c10::FunctionType>();
+      if (!fn_type || functions_.IsLeaf(fn_type->function()->qualname().qualifiedName())) return nullptr;
       *callee_path = caller_path();
       return jit::tryToGraphFunction(call);
     }
@@ -440,6 +420,7 @@ class NonLeafInliner {
   absl::flat_hash_set<Attribute> folded_, written_, never_fold_;
   jit::Value* self_ = nullptr;
   const LeafModules& leaves_;
+  const LeafFunctions& functions_;
   const jit::Module* root_;
   const bool mark_calls_;
   absl::flat_hash_map<std::string, jit::ScopePtr> scopes_;
@@ -450,8 +431,8 @@ class NonLeafInliner {
 }  // namespace
 
 void InlineNonLeaf(std::shared_ptr<jit::Graph>& graph, const LeafModules& leaves, const jit::Module* root,
-                   bool mark_calls) {
-  graph = NonLeafInliner(leaves, root, mark_calls).Run(*graph);
+                   bool mark_calls, const LeafFunctions& functions) {
+  graph = NonLeafInliner(leaves, functions, root, mark_calls).Run(*graph);
   GRAPH_DUMP("After featx InlineNonLeaf: ", graph);
 }
 
@@ -473,7 +454,7 @@ absl::Status InlineNonLeafStep(Rewrite& rewrite) {
     rewrite.inlined = forward.graph();
     const std::vector<std::string>& planned = rewrite.passes_planned;
     const bool restore = std::find(planned.begin(), planned.end(), "featx.restore_calls") != planned.end();
-    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module, /*mark_calls=*/restore);
+    InlineNonLeaf(rewrite.inlined, rewrite.leaves, &rewrite.module, /*mark_calls=*/restore, rewrite.leaf_functions);
   });
 }
 

@@ -11,13 +11,16 @@
 #include <torch/csrc/jit/ir/ir.h>
 
 #include "plugin/analysis/call_marks.h"
+#include "plugin/naming/leaf_functions.h"
 #include "plugin/naming/leaf_modules.h"
 
 namespace featx {
 
 // Inlines calls of non-leaf submodules' methods, and of TorchScript functions
-// other than torch.nn.functional and torchvision.ops ones, recursively; calls
-// of leaf modules stay single prim::CallMethod nodes. Every inlined node
+// that are not leaf functions (`functions`: torch.nn.functional's,
+// torchvision.ops', torchvision's wrapped ones, the user's), recursively;
+// calls of leaf modules stay single prim::CallMethod nodes, of leaf
+// functions prim::CallFunction nodes. Every inlined node
 // records the path of the module whose code it is (plugin/naming/module_path.h).
 // `graph` must be a method graph whose first input is the module; it is
 // replaced by a new graph (the one given is only read). With
@@ -37,6 +40,7 @@ namespace featx {
 // it (plugin/analysis/call_marks.h), for RestoreCalls; no other pass runs on marked graphs (the names they
 // give are the same, saving one fails).
 void InlineNonLeaf(std::shared_ptr<torch::jit::Graph>& graph, const LeafModules& leaves,
-                   const torch::jit::Module* root = nullptr, bool mark_calls = false);
+                   const torch::jit::Module* root = nullptr, bool mark_calls = false,
+                   const LeafFunctions& functions = LeafFunctions());
 
 }  // namespace featx

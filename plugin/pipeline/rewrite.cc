@@ -56,6 +56,7 @@ absl::StatusOr<Rewrite> Rewrite::Start(const torch::jit::Module& module, const E
     }
   }
   FEATX_ASSIGN_OR_RETURN(rewrite.leaves, LeafModules::Create(module, options.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(rewrite.leaf_functions, LeafFunctions::Create(module, options.leaf_functions));
   return rewrite;
 }
 

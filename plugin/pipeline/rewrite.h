@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "plugin/analysis/call_summaries.h"
+#include "plugin/naming/leaf_functions.h"
 #include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/named_graph.h"
 #include "plugin/naming/return_nodes.h"
@@ -100,6 +101,7 @@ struct Rewrite {
   torch::jit::Module module;  // the model, a handle: never changed here
   ExtractorOptions options;
   LeafModules leaves;
+  LeafFunctions leaf_functions;
   // Parsed return_nodes, when the options choose any.
   std::optional<Choices> choices;
 

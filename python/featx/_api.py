@@ -17,7 +17,7 @@ import torch
 
 # What featx does with torchvision's tracer_kwargs keys; a key it cannot
 # honour is an error naming it, never silently ignored.
-_TRACER_KWARGS = ("leaf_modules",)
+_TRACER_KWARGS = {"leaf_modules": "featx_leaf_modules", "autowrap_functions": "featx_leaf_functions"}
 _MODES = ("dict", "tuple", "tap")
 _manifests = weakref.WeakKeyDictionary()
 
@@ -33,37 +33,50 @@ def _check_module(module):
                         f"got {type(module).__name__}; for an nn.Module use torchvision.models.feature_extraction")
 
 
-def _class_name(leaf):
-    # Scripted classes are named after their module: mymodels.MyBlock; a
-    # class of the main script has only its bare name to go by.
-    return leaf.__qualname__ if leaf.__module__ == "__main__" else f"{leaf.__module__}.{leaf.__qualname__}"
+def _python_name(obj):
+    # TorchScript names a class or function after its module:
+    # mymodels.MyBlock; one of the main script has only its bare name.
+    return obj.__qualname__ if obj.__module__ == "__main__" else f"{obj.__module__}.{obj.__qualname__}"
 
 
-def _module_classes(module):
-    """The Python classes of `module` and its submodules, as TorchScript
-    names them less its `__torch__.` and `___torch_mangle_N.` parts."""
-    names = set()
-    for m in module.modules():
-        qualified = re.sub(r"___torch_mangle_\d+\.", "", m._c._type().qualified_name())
-        names.add(qualified[len("__torch__."):] if qualified.startswith("__torch__.") else qualified)
-    return names | {n.rsplit(".", 1)[-1] for n in names}
+class _TracerNames:
+    """The model's module classes and called functions (bare and qualified),
+    asked of the plugin once, when a tracer_kwargs list holds objects."""
+
+    def __init__(self, module):
+        self.module, self.names = module, None
+
+    def __contains__(self, name):
+        if self.names is None:
+            try:
+                classes, functions = torch.ops.featx.tracer_names(self.module)
+            except RuntimeError as e:
+                if "infer type" not in str(e):
+                    raise
+                classes, functions = torch.ops.featx.tracer_names(_module_bytes(self.module))
+            qualified = set(classes) | set(functions)
+            self.names = qualified | {n.rsplit(".", 1)[-1] for n in qualified}
+        return name in self.names
 
 
-def _leaf_names(leaves, module):
-    """torchvision's leaf_modules as featx's flag takes them. A class the
-    model does not use is dropped, as torchvision ignores it (a library's
-    registry, such as timm's, lists classes of all its models); a name is
+def _leaf_names(key, leaves, present):
+    """A tracer_kwargs list (torchvision's leaf_modules: classes;
+    autowrap_functions: functions) as featx's flag takes it. An object the
+    model does not have is dropped, as torchvision ignores it (a library's
+    registry, such as timm's, lists those of all its models); a name is
     kept, and one the model lacks is featx's error with the closest names."""
-    names, classes = [], None
+    names = []
     for leaf in leaves:
         if isinstance(leaf, str):
             names.append(leaf)
-        elif isinstance(leaf, type):
-            classes = _module_classes(module) if classes is None else classes
-            if _class_name(leaf) in classes:
-                names.append(_class_name(leaf))
+        elif isinstance(leaf, type) if key == "leaf_modules" else callable(leaf):
+            # FX autowraps no function whose name starts with "_".
+            ignored = key == "autowrap_functions" and leaf.__name__.startswith("_")
+            if not ignored and _python_name(leaf) in present:
+                names.append(_python_name(leaf))
         else:
-            raise TypeError(f"tracer_kwargs['leaf_modules'] takes module classes or their names, got {leaf!r}")
+            what = "module classes" if key == "leaf_modules" else "functions"
+            raise TypeError(f"tracer_kwargs[{key!r}] takes {what} or their names, got {leaf!r}")
     return names
 
 
@@ -75,9 +88,11 @@ def _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args):
     unknown = sorted(set(tracer_kwargs or {}) - set(_TRACER_KWARGS))
     if unknown:
         raise ValueError(f"featx cannot honour tracer_kwargs {unknown}; it takes {list(_TRACER_KWARGS)}")
-    leaves = _leaf_names((tracer_kwargs or {}).get("leaf_modules", ()), module)
-    if leaves:
-        flags.append(_flag("featx_leaf_modules", leaves))
+    present = _TracerNames(module)
+    for key, flag in _TRACER_KWARGS.items():
+        leaves = _leaf_names(key, (tracer_kwargs or {}).get(key, ()), present)
+        if leaves:
+            flags.append(_flag(flag, leaves))
     if suppress_diff_warning:
         flags.append("--featx_suppress_diff_warning")
     return flags
@@ -111,12 +126,16 @@ def _call(op, module, flags):
         # torch 1.13 cannot hand an op a ScriptModule: send its bytes.
         if "infer type" not in str(e):
             raise
-        buffer = io.BytesIO()
-        torch.jit.save(module, buffer)
-        *result, messages = op(torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8), flags)
+        *result, messages = op(_module_bytes(module), flags)
     for message in messages:
         warnings.warn(message, FeatxWarning, stacklevel=3)
     return result
+
+
+def _module_bytes(module):
+    buffer = io.BytesIO()
+    torch.jit.save(module, buffer)
+    return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
 
 
 def _module_from(value):

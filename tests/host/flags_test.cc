@@ -107,6 +107,12 @@ TEST(Flags, TheCommandLineFollowsTheSameRules) {
   EXPECT_THAT(config->extractor.return_nodes, ElementsAre("layer1", "fc"));
 }
 
+TEST(Flags, LeafFunctionsAreAList) {
+  Config config;
+  ASSERT_TRUE(ApplyFlags("--featx_leaf_functions=timm.models.swin_transformer.window_reverse,scaled", &config).ok());
+  EXPECT_THAT(config.extractor.leaf_functions, ElementsAre("timm.models.swin_transformer.window_reverse", "scaled"));
+}
+
 // The flags read their defaults from Config: every featx flag's default,
 // applied as a host would write it, leaves a default Config as it was.
 TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
@@ -118,13 +124,14 @@ TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
     ++flags;
     ASSERT_TRUE(ApplyFlags(absl::StrCat("--", name, "=", flag->DefaultValue()), &config).ok()) << name;
   }
-  EXPECT_EQ(flags, 11);
+  EXPECT_EQ(flags, 12);
   EXPECT_EQ(config.extractor.mode, Mode::kTap);
   EXPECT_EQ(config.extractor.mode, defaults.extractor.mode);
   EXPECT_EQ(config.extractor.return_nodes, defaults.extractor.return_nodes);
   EXPECT_EQ(config.extractor.train_return_nodes, defaults.extractor.train_return_nodes);
   EXPECT_EQ(config.extractor.eval_return_nodes, defaults.extractor.eval_return_nodes);
   EXPECT_EQ(config.extractor.leaf_modules, defaults.extractor.leaf_modules);
+  EXPECT_EQ(config.extractor.leaf_functions, defaults.extractor.leaf_functions);
   EXPECT_EQ(config.extractor.passes, defaults.extractor.passes);
   EXPECT_EQ(config.extractor.suppress_diff_warning, defaults.extractor.suppress_diff_warning);
   EXPECT_EQ(config.executor_hook, defaults.executor_hook);

@@ -36,6 +36,25 @@ MODELS = {
 DIFF_WARNING = "The nodes obtained by tracing the model in"
 
 
+def scaled(x):
+    return x * 2 + 1
+
+
+def _shifted(x):  # FX autowraps no function whose name starts with "_"
+    return x - 1
+
+
+class WithHelpers(torch.nn.Module):
+    """Calls two plain functions, which FX traces through unless wrapped."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        return _shifted(scaled(self.conv(x))).relu()
+
+
 def _model(name):
     torch.manual_seed(0)
     ctor, shape = MODELS[name]
@@ -99,6 +118,24 @@ class GraphNodeNamesTest(unittest.TestCase):
         self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": [absent]}), want)
         with self.assertRaisesRegex(ValueError, "did you mean 'BasicBlock'"):
             featx.get_graph_node_names(scripted, tracer_kwargs={"leaf_modules": ["BasicBlok"]})
+
+    def test_autowrap_functions_are_single_nodes_as_in_torchvision(self):
+        model = WithHelpers().eval()
+        scripted = torch.jit.script(model)
+        traced_through = tv.get_graph_node_names(model)
+        self.assertIn("mul", traced_through[1])
+        self.assertEqual(featx.get_graph_node_names(scripted), traced_through)
+        wrapped = tv.get_graph_node_names(model, tracer_kwargs={"autowrap_functions": [scaled, _shifted]})
+        self.assertEqual(wrapped[1], ["x", "conv", "scaled", "sub", "relu"])
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": [scaled, _shifted]}),
+                         wrapped)
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": ["scaled"]}),
+                         wrapped)
+        # Functions the model does not call are ignored, as by torchvision.
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": [scaled, _model]}),
+                         wrapped)
+        with self.assertRaisesRegex(ValueError, "did you mean 'scaled'"):
+            featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": ["scaed"]})
 
     def test_the_module_is_not_changed(self):
         _, scripted, x = _model("resnet18")
@@ -189,8 +226,8 @@ class CreateFeatureExtractorTest(unittest.TestCase):
 
     def test_what_featx_cannot_honour_is_an_error_naming_it(self):
         _, scripted, _ = _model("resnet18")
-        with self.assertRaisesRegex(ValueError, "autowrap_functions"):
-            featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": []})
+        with self.assertRaisesRegex(ValueError, "autowrap_modules"):
+            featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_modules": []})
         with self.assertRaisesRegex(ValueError, "concrete_args"):
             featx.create_feature_extractor(scripted, return_nodes=["fc"], concrete_args={"x": None})
         with self.assertRaisesRegex(ValueError, "mode"):

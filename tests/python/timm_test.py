@@ -3,10 +3,10 @@ extraction (timm.models.get_graph_node_names / create_feature_extractor: FX
 with timm's registries of leaf modules and functions) run in the same test.
 
 Each model is built by timm.create_model(name, scriptable=True) and scripted;
-featx gets timm's leaf module classes the way a user passes them, as
-tracer_kwargs. Where featx's answer differs, KNOWN_DIFFERENCES says why, and
-the test asserts the difference still stands: a fix or a new difference
-fails it, so the list stays true. Runs where timm is installed (the torch 2.x
+featx gets timm's registries of leaf module classes and functions as timm
+gives them to torchvision, as tracer_kwargs. Where featx's answer differs,
+KNOWN_DIFFERENCES says why, and the test asserts the difference still
+stands: a fix or a new difference fails it, so the list stays true. Runs where timm is installed (the torch 2.x
 run: tools/requirements-torch2.txt); elsewhere its cases are skipped.
 """
 import sys
@@ -20,7 +20,7 @@ import torch
 
 try:
     import timm
-    from timm.layers import get_notrace_modules
+    from timm.layers import get_notrace_functions, get_notrace_modules
     from timm.models import _features_fx as timm_fx
 except ImportError:
     timm = None
@@ -45,7 +45,8 @@ KNOWN_DIFFERENCES = {
     "vit_tiny_patch16_224": "code that runs only scripted or only traced (patch_embed.add vs patch_embed._assert, "
                             "both sides of `if attn_mask is not None`)",
     "deit_tiny_patch16_224": "as vit_tiny_patch16_224",
-    "swin_tiny_patch4_window7_224": "timm's autowrapped functions (window_reverse) are traced through; _assert",
+    "swin_tiny_patch4_window7_224": "branches FX decides on its placeholders (mask is not None) taken both ways; "
+                                    "torch._assert",
     "mixer_s32_224": "torch._assert, which FX records as a call, is an `if` in TorchScript (stem.add vs stem._assert)",
     "resmlp_12_224": "as mixer_s32_224",
     "ghostnet_050": "getitem_N of tuple unpacking that FX does not record",
@@ -64,7 +65,7 @@ def _build(name):
 
 
 def _tracer_kwargs():
-    return {"leaf_modules": get_notrace_modules()}
+    return {"leaf_modules": get_notrace_modules(), "autowrap_functions": get_notrace_functions()}
 
 
 def _clone_outputs_at_their_nodes(extractor):
