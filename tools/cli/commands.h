@@ -6,7 +6,8 @@
 
 namespace featx::cli {
 
-// featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
+// featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--featx_leaf_functions=...]
+//   [--input=X.pt --shapes]
 [[nodiscard]] absl::Status NamesCommand();
 
 // featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
