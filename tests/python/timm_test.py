@@ -16,6 +16,9 @@ import warnings
 import bazel_unittest
 import featx_under_test
 
+sys.path.insert(0, "tests/models")
+from make_models import clone_outputs_at_their_nodes  # noqa: E402  (the same clones as torchvision's references)
+
 import torch
 
 try:
@@ -68,20 +71,6 @@ def _tracer_kwargs():
     return {"leaf_modules": get_notrace_modules(), "autowrap_functions": get_notrace_functions()}
 
 
-def _clone_outputs_at_their_nodes(extractor):
-    """Each output of an FX extractor cloned right after its node, so a later
-    in-place op cannot change it (as tests/models/make_models.py does)."""
-    graph = extractor.graph
-    output = next(n for n in reversed(graph.nodes) if n.op == "output")
-    cloned = {}
-    for key, node in output.args[0].items():
-        with graph.inserting_after(node):
-            cloned[key] = graph.call_function(torch.clone, (node,))
-    output.args = (cloned,)
-    extractor.recompile()
-    return extractor
-
-
 @unittest.skipIf(timm is None, "timm is not installed for this torch (the torch 2.x run has it)")
 class TimmTest(unittest.TestCase):
     def names_equal_timms_in_both_modes(self, name):
@@ -111,7 +100,8 @@ class TimmTest(unittest.TestCase):
         nodes = sorted({tensors[round(i * (len(tensors) - 1) / 5)] for i in range(6)}, key=tensors.index)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            reference = _clone_outputs_at_their_nodes(timm_fx.create_feature_extractor(model, nodes).eval())
+            reference = timm_fx.create_feature_extractor(model, nodes).eval()
+            clone_outputs_at_their_nodes(reference)
         with torch.no_grad():
             want = reference(x.clone())
         for mode in ("dict", "tuple", "tap"):
