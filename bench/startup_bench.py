@@ -95,7 +95,10 @@ def callgrind(command, work):
     """Runs `command` under callgrind; (total instructions, profile path)."""
     out = os.path.join(work, "callgrind.out")
     result = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + command,
-                            capture_output=True, text=True, timeout=7200, env=dict(os.environ, OMP_NUM_THREADS="1"))
+                            capture_output=True, text=True, timeout=7200,
+                            # A fixed hash seed: Python's dicts and sets otherwise
+                            # differ between the processes compared.
+                            env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONHASHSEED="0"))
     found = re.search(r"I\s+refs:\s+([0-9,]+)", result.stderr)
     if result.returncode != 0 or not found:
         raise RuntimeError(f"{command[0]} under callgrind failed: {result.stderr[-2000:]}")
