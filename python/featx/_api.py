@@ -48,12 +48,7 @@ class _TracerNames:
 
     def __contains__(self, name):
         if self.names is None:
-            try:
-                classes, functions = torch.ops.featx.tracer_names(self.module)
-            except RuntimeError as e:
-                if "infer type" not in str(e):
-                    raise
-                classes, functions = torch.ops.featx.tracer_names(_module_bytes(self.module))
+            classes, functions = _on_module(torch.ops.featx.tracer_names, self.module)
             qualified = set(classes) | set(functions)
             self.names = qualified | {n.rsplit(".", 1)[-1] for n in qualified}
         return name in self.names
@@ -119,23 +114,23 @@ def _call(op, module, flags):
     """Runs a featx op on `module` in memory; raises the warnings it returns
     (featx's, e.g. the train/eval difference) from the caller's line, as
     torchvision's own. Returns the op's other results."""
-    flags = " ".join(flags)
-    try:
-        *result, messages = op(module, flags)
-    except RuntimeError as e:
-        # torch 1.13 cannot hand an op a ScriptModule: send its bytes.
-        if "infer type" not in str(e):
-            raise
-        *result, messages = op(_module_bytes(module), flags)
+    *result, messages = _on_module(op, module, " ".join(flags))
     for message in messages:
         warnings.warn(message, FeatxWarning, stacklevel=3)
     return result
 
 
-def _module_bytes(module):
+def _on_module(op, module, *args):
+    """op(module, *args); torch 1.13 cannot hand an op a ScriptModule, so
+    there the op gets the module's bytes (plugin/host/python_ops.cc)."""
+    try:
+        return op(module, *args)
+    except RuntimeError as e:
+        if "infer type" not in str(e):
+            raise
     buffer = io.BytesIO()
     torch.jit.save(module, buffer)
-    return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
+    return op(torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8), *args)
 
 
 def _module_from(value):
