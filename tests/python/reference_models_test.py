@@ -33,10 +33,8 @@ def traceable_models():
 
 
 def _load_pickled(path):
-    try:
-        return torch.load(path, weights_only=False)
-    except TypeError:  # a torch without weights_only
-        return torch.load(path)
+    # Quantized references are not plain weights.
+    return torch.load(path, weights_only=False)
 
 
 class Reference:
