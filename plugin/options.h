@@ -26,6 +26,15 @@ struct TracerOptions {
   // torchvision.ops' and the functions torchvision wraps. Each must be a
   // function the model calls (plugin/naming/leaf_functions.h).
   std::vector<std::string> leaf_functions;
+  // Forward arguments fixed before naming, as "name=value" (None, True,
+  // False, an int or a float): torchvision's concrete_args. Branches on them
+  // fold as FX decides them, and forward checks each call passes that value
+  // (plugin/naming/concrete_args.h).
+  std::vector<std::string> concrete_args;
+  // A library's registries of leaf modules and functions, added to the
+  // above: "timm", or "torchvision" (the default, nothing added)
+  // (plugin/naming/tracer_presets.h).
+  std::string tracer;
   // Do not warn when train and eval names differ.
   bool suppress_diff_warning = false;
 };

@@ -34,8 +34,9 @@ usage: featx <command> [flags]
 commands:
   names     node names of a model, as torchvision's get_graph_node_names
             --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=A,B]
-            [--featx_leaf_functions=f,g] [--input=X.pt --shapes]   (each eval
-            node's shape and dtype)
+            [--featx_leaf_functions=f,g] [--featx_tracer=timm]
+            [--featx_concrete_args=mask=None,flag=False]
+            [--input=X.pt --shapes]   (each eval node's shape and dtype)
   extract   run a model once and save chosen activations as {name: Tensor}
             --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt
             [--mode=dict|tuple|tap] [--train_return_nodes=.. --eval_return_nodes=..]

@@ -36,6 +36,13 @@ ABSL_FLAG(std::vector<std::string>, featx_leaf_functions, featx::Config().extrac
           "Comma-separated Python functions to keep as single nodes, as FX keeps the functions it wraps (a "
           "library's autowrap_functions, e.g. timm.models.swin_transformer.window_reverse, or its bare name "
           "where only one function of the model has it); each must be called by the model.");
+ABSL_FLAG(std::string, featx_tracer, featx::Config().extractor.tracer,
+          "A library's registries of leaf modules and functions to add to the above, so names equal that "
+          "library's feature extraction: timm (timm.models.get_graph_node_names), or torchvision (nothing added).");
+ABSL_FLAG(std::vector<std::string>, featx_concrete_args, featx::Config().extractor.concrete_args,
+          "Comma-separated forward arguments fixed before naming, as name=value (None, True, False, an int or a "
+          "float), as torchvision's concrete_args: branches on them fold as FX decides them, and forward checks "
+          "each call passes that value, e.g. attn_mask=None,is_causal=False.");
 ABSL_FLAG(bool, featx_suppress_diff_warning, featx::Config().extractor.suppress_diff_warning,
           "Do not warn when the model's train-mode and eval-mode node names differ.");
 ABSL_FLAG(std::vector<std::string>, featx_passes, featx::Config().extractor.passes,
@@ -82,6 +89,8 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"featx_leaf_modules", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_modules); }},
       {"featx_leaf_functions", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_functions); }},
+      {"featx_concrete_args", [](auto v, Config* c) { return Parse(v, &c->extractor.concrete_args); }},
+      {"featx_tracer", [](auto v, Config* c) { return Parse(v, &c->extractor.tracer); }},
       {"featx_suppress_diff_warning", [](auto v, Config* c) { return Parse(v, &c->extractor.suppress_diff_warning); }},
       {"featx_passes", [](auto v, Config* c) { return Parse(v, &c->extractor.passes); }},
       {"featx_executor_hook", [](auto v, Config* c) { return Parse(v, &c->executor_hook); }},

@@ -31,6 +31,8 @@ ABSL_DECLARE_FLAG(std::vector<std::string>, featx_eval_return_nodes);
 ABSL_DECLARE_FLAG(std::string, featx_mode);
 ABSL_DECLARE_FLAG(std::vector<std::string>, featx_leaf_modules);
 ABSL_DECLARE_FLAG(std::vector<std::string>, featx_leaf_functions);
+ABSL_DECLARE_FLAG(std::vector<std::string>, featx_concrete_args);
+ABSL_DECLARE_FLAG(std::string, featx_tracer);
 ABSL_DECLARE_FLAG(bool, featx_suppress_diff_warning);
 ABSL_DECLARE_FLAG(std::string, featx_spool_dir);
 ABSL_DECLARE_FLAG(int32_t, featx_spool_max_files);

@@ -178,8 +178,12 @@ std::string FxOpName(const jit::Node* node) {
   const OriginalSource source = FindOriginalSource(node);
   if (source.kind == SourceKind::kNone) return op;
   if (source.kind == SourceKind::kTensorProperty) return "getattr";
-  if (IsDottedName(source.text)) {
-    absl::string_view last = source.text;
+  absl::string_view text = source.text;
+  // A loaded model maps `x.shape[1]`'s aten::size back to the whole
+  // subscript; the size is the `x.shape` in it.
+  if (node->kind() == c10::aten::size && absl::EndsWith(text, "]")) text = text.substr(0, text.rfind('['));
+  if (IsDottedName(text)) {
+    absl::string_view last = text;
     if (size_t dot = last.rfind('.'); dot != absl::string_view::npos) last.remove_prefix(dot + 1);
     if (IsTensorAttribute(last)) return "getattr";
     // A method or function name: FX keeps it, trailing underscore and all,

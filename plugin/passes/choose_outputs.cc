@@ -55,6 +55,10 @@ std::string TracedAwayValue(const ModeRewrite& part, const NamedNode& n) {
 
 // The value to emit for a chosen node, if the mode can emit it.
 absl::StatusOr<jit::Value*> EmittableValue(const ModeRewrite& part, const NamedNode& n, Mode mode) {
+  if (n.value == nullptr && n.node != nullptr && n.node->outputs().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node '", n.name, "' makes no value (an assertion); choose a node that makes one tensor"));
+  }
   if (n.value == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("node '", n.name, "' has several outputs; choose a node that makes one tensor"));

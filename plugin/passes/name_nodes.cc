@@ -12,11 +12,13 @@
 #include "plugin/passes/name_nodes.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -40,7 +42,6 @@ bool IsStructural(const jit::Node* n) {
       c10::prim::ListConstruct,
       c10::prim::TupleConstruct,
       c10::prim::DictConstruct,
-      c10::prim::If,
       c10::prim::Loop,
       c10::prim::RaiseException,
       c10::prim::Uninitialized,
@@ -57,8 +58,6 @@ bool IsStructural(const jit::Node* n) {
       c10::aten::__isnot__,
       c10::prim::isinstance,
       c10::aten::format,
-      c10::prim::device,
-      c10::prim::dtype,
       c10::aten::append,
       c10::aten::str,
       c10::prim::Enter,
@@ -76,13 +75,15 @@ bool IsStructural(const jit::Node* n) {
 
 // Operations on a dict or list itself: FX records them only when the
 // container is a Proxy (a traced op made it, or forward took it); on one the
-// code built (OrderedDict(), [a, b]) or read from a module attribute
-// (IntermediateLayerGetter's return_layers) they run in Python at trace time.
+// code built (OrderedDict(), [a, b], `[x2, x1] + children`) or read from a
+// module attribute (IntermediateLayerGetter's return_layers) they run in
+// Python at trace time.
 bool IsContainerOp(const jit::Node* n) {
   static const absl::flat_hash_set<c10::Symbol>* const kContainerOps = [] {
     auto* ops = new absl::flat_hash_set<c10::Symbol>;
-    for (const char* op : {"__getitem__", "_set_item", "__contains__", "keys", "values", "items", "len", "get", "pop",
-                           "update", "setdefault", "copy"}) {
+    for (const char* op : {"__getitem__", "_set_item", "__contains__", "keys",  "values", "items", "len",   "get",
+                           "pop",         "update",    "setdefault",   "copy",  "add",    "mul",   "slice", "extend",
+                           "insert",      "reverse",   "count",        "index", "clear",  "remove"}) {
       ops->insert(c10::Symbol::aten(op));
     }
     return ops;
@@ -90,6 +91,89 @@ bool IsContainerOp(const jit::Node* n) {
   if (n->inputs().empty() || !kContainerOps->contains(n->kind())) return false;
   const c10::TypeKind container = n->input(0)->type()->kind();
   return container == c10::TypeKind::DictType || container == c10::TypeKind::ListType;
+}
+
+// Where `n` came from in the model's Python source: a loaded model's nodes
+// point into its printed code, which its debug information maps back.
+std::optional<jit::SourceRange> PythonSourceRange(const jit::Node* n) {
+  const jit::SourceRange& range = n->sourceRange();
+  if (range.source() == nullptr) return std::nullopt;
+  if (auto original = range.findSourceRangeThatGenerated()) return *original;
+  return range;
+}
+
+// `x[:, :c]` is one getitem to FX (one operator.getitem with a tuple of
+// slices) and a chain of aten::slice / select / unsqueeze (for `None`) to
+// TorchScript, each link used once by the next and carrying the subscript's
+// own source range. All links but the last are not nodes; the last one's
+// value is the getitem's. Without debug information (a model saved with its
+// *.debug_pkl removed) the ranges point into the printed code, where each
+// link is its own expression, and each link stays a getitem.
+bool IsInnerSubscriptLink(const jit::Node* n) {
+  static const absl::flat_hash_set<c10::Symbol> kIndexing = {c10::aten::slice, c10::aten::select, c10::aten::unsqueeze,
+                                                             c10::aten::index};
+  if (!kIndexing.contains(n->kind()) || n->outputs().size() != 1 || n->output()->uses().size() != 1) return false;
+  const jit::Node* next = n->output()->uses()[0].user;
+  if (!kIndexing.contains(next->kind()) || next->input(0) != n->output()) return false;
+  const std::optional<jit::SourceRange> here = PythonSourceRange(n);
+  const std::optional<jit::SourceRange> there = PythonSourceRange(next);
+  return here && there && here->source() == there->source() && here->start() == there->start() &&
+         here->end() == there->end() && n->callstack() == next->callstack();
+}
+
+// `torch._assert(cond, msg)`, which FX records as one `_assert` call when
+// `cond` is a Proxy, is TorchScript's `assert cond, msg`: an `if` with one
+// empty branch and one that raises.
+bool IsAssertion(const jit::Node* n) {
+  if (n->kind() != c10::prim::If || n->outputs().size() != 0) return false;
+  const jit::Block* then_block = n->blocks()[0];
+  const jit::Block* else_block = n->blocks()[1];
+  auto raises = [](const jit::Block* b) {
+    return b->nodes().begin() != b->nodes().end() && b->return_node()->prev()->kind() == c10::prim::RaiseException;
+  };
+  auto empty = [](const jit::Block* b) { return b->nodes().begin() == b->nodes().end(); };
+  return (empty(then_block) && raises(else_block)) || (raises(then_block) && empty(else_block));
+}
+
+// featx.concrete_args' check that a call passes the value an argument was
+// fixed to: the comparison and the assertion on it, at the top of forward.
+struct ArgumentCheck {
+  jit::Node* compare;
+  jit::Node* assertion;
+};
+
+std::optional<ArgumentCheck> ConcreteArgumentCheck(jit::Node* compare) {
+  if (compare->kind() != c10::aten::__is__ && compare->kind() != c10::aten::eq) return std::nullopt;
+  if (compare->input(0)->node()->kind() != c10::prim::Param || !compare->output()->hasUses()) return std::nullopt;
+  jit::Node* assertion = compare->output()->uses()[0].user;
+  if (!IsAssertion(assertion) || assertion->input(0) != compare->output()) return std::nullopt;
+  const jit::Block* then_block = assertion->blocks()[0];
+  const bool then_empty = then_block->nodes().begin() == then_block->nodes().end();
+  const jit::Block* raising = then_empty ? assertion->blocks()[1] : then_block;
+  std::optional<c10::IValue> message = jit::toIValue(raising->return_node()->prev()->input(0));
+  if (!message || !message->isString() ||
+      !absl::StrContains(message->toStringRef(), " has been specialized to have value ")) {
+    return std::nullopt;
+  }
+  return ArgumentCheck{compare, assertion};
+}
+
+// Python values FX computes at trace time from values that are not Proxies
+// (an assertion's message, `len(a_list) > 0`), never nodes.
+bool MakesOnlyPythonScalars(const jit::Node* n) {
+  if (n->outputs().empty()) return false;
+  return std::all_of(n->outputs().begin(), n->outputs().end(), [](const jit::Value* v) {
+    switch (v->type()->kind()) {
+      case c10::TypeKind::StringType:
+      case c10::TypeKind::IntType:
+      case c10::TypeKind::FloatType:
+      case c10::TypeKind::BoolType:
+      case c10::TypeKind::NumberType:
+        return true;
+      default:
+        return false;
+    }
+  });
 }
 
 std::string OpName(const jit::Node* n) {
@@ -113,8 +197,16 @@ class NodeNamer {
     }
   }
 
+  void AddCheck(const ArgumentCheck& check) {
+    if (check.compare->kind() == c10::aten::eq) Add("eq", check.compare, check.compare->output());
+    Add(check.compare->kind() == c10::aten::eq ? "_assert" : "_assert_is_none", check.assertion, nullptr);
+    checks_.insert(check.compare);
+    checks_.insert(check.assertion);
+  }
+
   void NameBlock(jit::Block* block) {
     for (jit::Node* n : block->nodes()) {
+      if (checks_.contains(n)) continue;
       NameNode(n);
       for (jit::Block* b : n->blocks()) NameBlock(b);
     }
@@ -170,8 +262,21 @@ class NodeNamer {
         if (!traced_.contains(n->input(0))) return;
         for (jit::Value* element : n->outputs()) Add(Join(path, "getitem"), n, element);
         return;
+      case c10::prim::If:
+        if (IsAssertion(n) && IsTracedCondition(n->input(0))) Add(Join(path, "_assert"), n, nullptr);
+        return;
+      case c10::prim::device:
+      case c10::prim::dtype:
+        // `x.device` is an FX Attribute proxy, a getattr node once something
+        // uses it (an op's argument, str()); unused, it is never made.
+        if (traced_.contains(n->input(0)) && n->output()->hasUses()) Add(Join(path, "getattr"), n, value);
+        return;
       default:
-        if (IsStructural(n)) return;
+        if (IsStructural(n) || IsInnerSubscriptLink(n)) return;
+        if (MakesOnlyPythonScalars(n) && std::none_of(n->inputs().begin(), n->inputs().end(),
+                                                      [&](const jit::Value* v) { return traced_.contains(v); })) {
+          return;
+        }
         if (IsContainerOp(n) && !traced_.contains(n->input(0))) {
           // What comes out is what the code put in: a tensor is a Proxy.
           if (value != nullptr && value->type()->isSubtypeOf(*c10::TensorType::get())) traced_.insert(value);
@@ -181,12 +286,21 @@ class NodeNamer {
     }
   }
 
+  // `torch._assert` takes a bool or a tensor (`assert bool(t)` in TorchScript).
+  bool IsTracedCondition(const jit::Value* condition) const {
+    if (traced_.contains(condition)) return true;
+    const jit::Node* maker = condition->node();
+    return maker->kind() == c10::aten::Bool && traced_.contains(maker->input(0));
+  }
+
   jit::ScopePtr last_scope_;
   std::string last_path_;
   std::vector<NamedNode>* out_;
   LocalSuffixes suffixes_;
   ModuleValuePaths module_paths_;
   absl::flat_hash_set<std::string> attrs_seen_;
+  // Nodes named with the forward argument they check.
+  absl::flat_hash_set<const jit::Node*> checks_;
   // Values FX would hold as Proxies: the named nodes' outputs and inputs.
   absl::flat_hash_set<const jit::Value*> traced_;
 };
@@ -197,11 +311,15 @@ std::vector<NamedNode> NameNodes(const std::shared_ptr<jit::Graph>& graph,
                                  const std::vector<std::string>& input_names) {
   std::vector<NamedNode> names;
   NodeNamer namer(&names);
-  // Forward's arguments after `self`, as FX's placeholders.
+  // Forward's arguments after `self`, as FX's placeholders, each followed
+  // by its concrete_args check as FX records them.
   for (size_t i = 1; i < graph->inputs().size(); ++i) {
     jit::Value* input = graph->inputs()[i];
     std::string name = i - 1 < input_names.size() ? input_names[i - 1] : input->debugNameBase();
     namer.Add(name.empty() ? absl::StrCat("input_", i) : name, nullptr, input);
+    for (const jit::Use& use : input->uses()) {
+      if (std::optional<ArgumentCheck> check = ConcreteArgumentCheck(use.user)) namer.AddCheck(*check);
+    }
   }
   namer.NameBlock(graph->block());
   return names;

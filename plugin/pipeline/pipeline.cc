@@ -31,6 +31,7 @@ const std::vector<std::string>& FeatxPassOrder() {
   static const auto* order = new std::vector<std::string>{
       "featx.inline_non_leaf",         // kModule -> kInlined
       "featx.fold_module_attributes",  //
+      "featx.concrete_args",           //
       "featx.specialize_training",     // -> kSpecialized
       "featx.name_nodes",              // -> kNamed
       "featx.warn_graph_differences",  //

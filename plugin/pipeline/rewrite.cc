@@ -1,5 +1,7 @@
 #include "plugin/pipeline/rewrite.h"
 
+#include "plugin/naming/tracer_presets.h"
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/status.h"
@@ -55,8 +57,10 @@ absl::StatusOr<Rewrite> Rewrite::Start(const torch::jit::Module& module, const E
           rewrite.choices->eval.size(), "): forward returns one tuple type in both modes"));
     }
   }
-  FEATX_ASSIGN_OR_RETURN(rewrite.leaves, LeafModules::Create(module, options.leaf_modules));
-  FEATX_ASSIGN_OR_RETURN(rewrite.leaf_functions, LeafFunctions::Create(module, options.leaf_functions));
+  FEATX_ASSIGN_OR_RETURN(const TracerOptions tracer, WithTracerPreset(module, options));
+  FEATX_ASSIGN_OR_RETURN(rewrite.leaves, LeafModules::Create(module, tracer.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(rewrite.leaf_functions, LeafFunctions::Create(module, tracer.leaf_functions));
+  FEATX_ASSIGN_OR_RETURN(rewrite.concrete_args, ParseConcreteArgs(module, options.concrete_args));
   return rewrite;
 }
 

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "plugin/analysis/call_summaries.h"
+#include "plugin/naming/concrete_args.h"
 #include "plugin/naming/leaf_functions.h"
 #include "plugin/naming/leaf_modules.h"
 #include "plugin/naming/named_graph.h"
@@ -102,6 +103,7 @@ struct Rewrite {
   ExtractorOptions options;
   LeafModules leaves;
   LeafFunctions leaf_functions;
+  std::vector<ConcreteArgument> concrete_args;
   // Parsed return_nodes, when the options choose any.
   std::optional<Choices> choices;
 

@@ -75,10 +75,19 @@ def _leaf_names(key, leaves, present):
     return names
 
 
+def _concrete_args_flag(concrete_args):
+    """torchvision's concrete_args as featx's flag: forward arguments fixed to
+    None, a bool, an int or a float (what FX's check can compare)."""
+    specs = []
+    for name, value in concrete_args.items():
+        if value is not None and type(value) not in (bool, int, float):
+            raise ValueError(f"concrete_args[{name!r}]: featx fixes an argument to None, a bool, an int or a "
+                             f"float, got {type(value).__name__}")
+        specs.append(f"{name}={value!r}")
+    return _flag("featx_concrete_args", specs)
+
+
 def _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args):
-    if concrete_args is not None:
-        raise ValueError("featx cannot honour concrete_args yet: a ScriptModule's graph has no Python values to "
-                         "specialize; pass concrete_args=None")
     flags = []
     unknown = sorted(set(tracer_kwargs or {}) - set(_TRACER_KWARGS))
     if unknown:
@@ -88,6 +97,8 @@ def _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args):
         leaves = _leaf_names(key, (tracer_kwargs or {}).get(key, ()), present)
         if leaves:
             flags.append(_flag(flag, leaves))
+    if concrete_args:
+        flags.append(_concrete_args_flag(concrete_args))
     if suppress_diff_warning:
         flags.append("--featx_suppress_diff_warning")
     return flags
@@ -97,7 +108,7 @@ def _flag(name, values):
     values = [values] if isinstance(values, str) else list(values)
     for value in values:
         if not isinstance(value, str) or not value or re.search(r"[\s,]", value):
-            raise ValueError(f"{name[len('featx_'):]}: {value!r} is not a node name or class name")
+            raise ValueError(f"{name[len('featx_'):]}: {value!r} is not a node, class or argument name")
     return f"--{name}=" + ",".join(values)
 
 

@@ -113,6 +113,12 @@ TEST(Flags, LeafFunctionsAreAList) {
   EXPECT_THAT(config.extractor.leaf_functions, ElementsAre("timm.models.swin_transformer.window_reverse", "scaled"));
 }
 
+TEST(Flags, ConcreteArgsAreAList) {
+  Config config;
+  ASSERT_TRUE(ApplyFlags("--featx_concrete_args=attn_mask=None,is_causal=False", &config).ok());
+  EXPECT_THAT(config.extractor.concrete_args, ElementsAre("attn_mask=None", "is_causal=False"));
+}
+
 // The flags read their defaults from Config: every featx flag's default,
 // applied as a host would write it, leaves a default Config as it was.
 TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
@@ -124,7 +130,7 @@ TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
     ++flags;
     ASSERT_TRUE(ApplyFlags(absl::StrCat("--", name, "=", flag->DefaultValue()), &config).ok()) << name;
   }
-  EXPECT_EQ(flags, 12);
+  EXPECT_EQ(flags, 14);
   EXPECT_EQ(config.extractor.mode, Mode::kTap);
   EXPECT_EQ(config.extractor.mode, defaults.extractor.mode);
   EXPECT_EQ(config.extractor.return_nodes, defaults.extractor.return_nodes);
@@ -132,6 +138,8 @@ TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
   EXPECT_EQ(config.extractor.eval_return_nodes, defaults.extractor.eval_return_nodes);
   EXPECT_EQ(config.extractor.leaf_modules, defaults.extractor.leaf_modules);
   EXPECT_EQ(config.extractor.leaf_functions, defaults.extractor.leaf_functions);
+  EXPECT_EQ(config.extractor.concrete_args, defaults.extractor.concrete_args);
+  EXPECT_EQ(config.extractor.tracer, defaults.extractor.tracer);
   EXPECT_EQ(config.extractor.passes, defaults.extractor.passes);
   EXPECT_EQ(config.extractor.suppress_diff_warning, defaults.extractor.suppress_diff_warning);
   EXPECT_EQ(config.executor_hook, defaults.executor_hook);

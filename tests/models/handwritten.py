@@ -337,6 +337,26 @@ class Suffixes(nn.Module):
         return x + 1
 
 
+class PythonValues(nn.Module):
+    """What FX computes in Python while tracing, and records once or not at
+    all: a subscript over several axes (one getitem), torch._assert on a
+    Proxy (one _assert), x.dtype an op takes (a getattr), list concatenation
+    and the strings of a message (no node)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        torch._assert(x.shape[1] == 3, "expected 3 channels, got " + str(x.shape[1]))
+        y = self.conv(x)
+        y = torch.cat([y[:, :2, :, :]] + [y[:, 2:]], 1)
+        z = y[:, 0].unsqueeze(1) + y[None, 0, 1:2]
+        weight = self.head.weight.to(x.dtype)
+        return z.mean([2, 3]) * weight.sum()
+
+
 MODELS = {
     "golden": (Golden, (1, 3, 8, 8)),
     "called_twice": (CalledTwice, (1, 3, 16, 16)),
@@ -353,6 +373,7 @@ MODELS = {
     "none_parameter": (NoneParameter, (1, 3, 8, 8)),
     "suffixes": (Suffixes, (1, 3, 4, 4)),
     "traced_pass_through": (TracedPassThrough, (1, 3, 8, 8)),
+    "python_values": (PythonValues, (1, 3, 8, 8)),
 }
 
 # Saved with torch.jit.trace on the example input instead of torch.jit.script.

@@ -12,8 +12,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import inspect
 import unittest
 import warnings
+from typing import Optional
 
 import bazel_unittest
 import featx_under_test
@@ -53,6 +55,28 @@ class WithHelpers(torch.nn.Module):
 
     def forward(self, x):
         return _shifted(scaled(self.conv(x))).relu()
+
+
+class Masked(torch.nn.Module):
+    """Branches on forward arguments: FX takes `mask is not None` as True (a
+    Proxy is never None) and cannot trace `if scale_first:` at all, unless
+    concrete_args fixes them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, x, mask: Optional[torch.Tensor] = None, scale_first: bool = False):
+        if mask is not None:
+            x = x * mask
+        y = self.conv(x)
+        if scale_first:
+            y = y * 2
+        return self.fc(y.relu().mean([2, 3]))
+
+
+TORCHVISION_TAKES_CONCRETE_ARGS = "concrete_args" in inspect.signature(tv.get_graph_node_names).parameters
 
 
 def _model(name):
@@ -228,12 +252,51 @@ class CreateFeatureExtractorTest(unittest.TestCase):
         _, scripted, _ = _model("resnet18")
         with self.assertRaisesRegex(ValueError, "autowrap_modules"):
             featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_modules": []})
-        with self.assertRaisesRegex(ValueError, "concrete_args"):
+        with self.assertRaisesRegex(ValueError, "concrete_args: 'x' is a Tensor and cannot be None"):
             featx.create_feature_extractor(scripted, return_nodes=["fc"], concrete_args={"x": None})
         with self.assertRaisesRegex(ValueError, "mode"):
             featx.create_feature_extractor(scripted, return_nodes=["fc"], mode="list")
         with self.assertRaisesRegex(TypeError, "torchvision.models.feature_extraction"):
             featx.get_graph_node_names(torchvision.models.resnet18())
+
+
+@unittest.skipUnless(TORCHVISION_TAKES_CONCRETE_ARGS, "this torchvision has no concrete_args (0.29 has)")
+class ConcreteArgsTest(unittest.TestCase):
+    FIXED = {"mask": None, "scale_first": False}
+
+    def test_names_equal_torchvisions_with_the_arguments_fixed(self):
+        model = Masked().eval()
+        want = tv.get_graph_node_names(model, concrete_args=self.FIXED)
+        self.assertIn("_assert_is_none", want[1])  # FX's checks are nodes
+        self.assertEqual(featx.get_graph_node_names(torch.jit.script(model), concrete_args=self.FIXED), want)
+
+    def test_values_equal_torchvisions_and_another_value_is_fxs_error(self):
+        torch.manual_seed(0)
+        model = Masked().eval()
+        x = torch.randn(1, 3, 8, 8)
+        nodes = ["conv", "relu", "fc"]
+        want = tv.create_feature_extractor(model, nodes, concrete_args=self.FIXED)(x)
+        for mode in ("dict", "tap"):
+            extractor = featx.create_feature_extractor(torch.jit.script(model), nodes, concrete_args=self.FIXED,
+                                                       mode=mode)
+            with featx.capture() as tapped:
+                out = extractor(x)
+            got = out if mode == "dict" else tapped
+            for node in nodes:
+                self.assertTrue(torch.allclose(got[node], want[node]), f"{mode}: {node}")
+            with self.assertRaisesRegex(Exception, "mask has been specialized to have value None"):
+                extractor(x, torch.ones(1, 3, 8, 8))
+            with self.assertRaisesRegex(Exception, "scale_first has been specialized to have value False"):
+                extractor(x, None, True)
+
+    def test_a_bad_concrete_arg_is_a_value_error_naming_it(self):
+        scripted = torch.jit.script(Masked())
+        with self.assertRaisesRegex(ValueError, "forward has no argument 'msk'.*did you mean 'mask'"):
+            featx.get_graph_node_names(scripted, concrete_args={"msk": None})
+        with self.assertRaisesRegex(ValueError, "'scale_first' is a bool and cannot be 2"):
+            featx.get_graph_node_names(scripted, concrete_args={"scale_first": 2})
+        with self.assertRaisesRegex(ValueError, "fixes an argument to None, a bool, an int or a float, got Tensor"):
+            featx.get_graph_node_names(scripted, concrete_args={"mask": torch.ones(1)})
 
 
 class InstrumentTest(unittest.TestCase):

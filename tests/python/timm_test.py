@@ -9,6 +9,7 @@ KNOWN_DIFFERENCES says why, and the test asserts the difference still
 stands: a fix or a new difference fails it, so the list stays true. Runs where timm is installed (the torch 2.x
 run: tools/requirements-torch2.txt); elsewhere its cases are skipped.
 """
+import re
 import sys
 import unittest
 import warnings
@@ -25,6 +26,7 @@ try:
     import timm
     from timm.layers import get_notrace_functions, get_notrace_modules
     from timm.models import _features_fx as timm_fx
+    from torchvision.models import feature_extraction as tv
 except ImportError:
     timm = None
 
@@ -43,19 +45,25 @@ MODELS = [
 
 # Model -> why featx's names differ from timm's (issue 27 works these down).
 KNOWN_DIFFERENCES = {
-    "mobilenetv3_small_050": "featx names the classifier's dtype casts (classifier.to, classifier.to_1)",
-    "lcnet_050": "featx names the classifier's dtype casts (classifier.to, classifier.to_1)",
-    "vit_tiny_patch16_224": "code that runs only scripted or only traced (patch_embed.add vs patch_embed._assert, "
-                            "both sides of `if attn_mask is not None`)",
+    # timm's Linear casts its weights when scripted (`if torch.jit.is_scripting():`); TorchScript compiles
+    # only that side, so the scripted model has reads and casts FX never traces.
+    "mobilenetv3_small_050": "timm.layers.Linear's scripted side: classifier.to, classifier.to_1 and a getattr",
+    "lcnet_050": "as mobilenetv3_small_050",
+    "ghostnet_050": "as mobilenetv3_small_050",
+    # FX's placeholders are Proxies, never None: `if attn_mask is not None or is_causal:` takes its per-block
+    # side. featx keeps the model's own answer for a call without a mask, so it names both sides; with
+    # concrete_args={"attn_mask": None, "is_causal": False} both name the other side alike (tested below).
+    "vit_tiny_patch16_224": "both sides of `if attn_mask is not None` (FX: the per-block side only)",
     "deit_tiny_patch16_224": "as vit_tiny_patch16_224",
-    "swin_tiny_patch4_window7_224": "branches FX decides on its placeholders (mask is not None) taken both ways; "
-                                    "torch._assert",
-    "mixer_s32_224": "torch._assert, which FX records as a call, is an `if` in TorchScript (stem.add vs stem._assert)",
-    "resmlp_12_224": "as mixer_s32_224",
-    "ghostnet_050": "getitem_N of tuple unpacking that FX does not record",
-    "rexnet_100": "getitem_N of tuple unpacking that FX does not record",
-    "dla34": "an add FX does not record (level2.add)",
-    "levit_128s": "getitem_N of tuple unpacking, and a getattr FX records",
+    "swin_tiny_patch4_window7_224": "branches on whether forward arguments are None, taken both ways",
+}
+
+# Forward arguments a user fixes (torchvision's concrete_args; timm's own
+# functions take none, so the reference is torchvision's with timm's
+# registries, as timm's functions call it): then names and values are FX's.
+CONCRETE_ARGS = {
+    "vit_tiny_patch16_224": {"attn_mask": None, "is_causal": False},
+    "deit_tiny_patch16_224": {"attn_mask": None, "is_causal": False},
 }
 
 
@@ -71,13 +79,28 @@ def _tracer_kwargs():
     return {"leaf_modules": get_notrace_modules(), "autowrap_functions": get_notrace_functions()}
 
 
+def _reference_names(model, concrete_args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if concrete_args is None:
+            return timm_fx.get_graph_node_names(model)
+        return tv.get_graph_node_names(model, tracer_kwargs=_tracer_kwargs(), concrete_args=concrete_args)
+
+
+def _reference_extractor(model, nodes, concrete_args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if concrete_args is None:
+            return timm_fx.create_feature_extractor(model, nodes).eval()
+        return tv.create_feature_extractor(model, nodes, tracer_kwargs=_tracer_kwargs(),
+                                           concrete_args=concrete_args).eval()
+
+
 @unittest.skipIf(timm is None, "timm is not installed for this torch (the torch 2.x run has it)")
 class TimmTest(unittest.TestCase):
     def names_equal_timms_in_both_modes(self, name):
         model, scripted = _build(name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            want = timm_fx.get_graph_node_names(model)
+        want = _reference_names(model, None)
         got = featx.get_graph_node_names(scripted, tracer_kwargs=_tracer_kwargs(), suppress_diff_warning=True)
         if name in KNOWN_DIFFERENCES:
             self.assertNotEqual(got, tuple(want), f"{name} now names as timm does: take it off KNOWN_DIFFERENCES")
@@ -85,28 +108,37 @@ class TimmTest(unittest.TestCase):
         self.assertEqual(got[0], want[0])
         self.assertEqual(got[1], want[1])
 
+    def names_equal_with_concrete_args(self, name):
+        model, scripted = _build(name)
+        want = _reference_names(model, CONCRETE_ARGS[name])
+        got = featx.get_graph_node_names(scripted, tracer_kwargs=_tracer_kwargs(), suppress_diff_warning=True,
+                                         concrete_args=CONCRETE_ARGS[name])
+        self.assertEqual(got[0], want[0])
+        self.assertEqual(got[1], want[1])
+
     def values_equal_timms_at_their_nodes(self, name):
-        if name in KNOWN_DIFFERENCES:
+        concrete_args = CONCRETE_ARGS.get(name)
+        if name in KNOWN_DIFFERENCES and concrete_args is None:
             self.skipTest(f"names differ: {KNOWN_DIFFERENCES[name]}")
         model, scripted = _build(name)
         size = model.pretrained_cfg.get("input_size", (3, 224, 224))
         x = torch.randn(1, *size)
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            eval_names = timm_fx.get_graph_node_names(model)[1]
-            every = timm_fx.create_feature_extractor(model, eval_names).eval()(x.clone())
+        with torch.no_grad():
+            train_names, eval_names = _reference_names(model, concrete_args)
+            # timm's extractor takes one list for both modes.
+            eval_names = [n for n in eval_names if n in set(train_names)]
+            every = _reference_extractor(model, eval_names, concrete_args)(x.clone())
         # Six tensor-valued nodes spread over the model, the last included.
         tensors = [n for n in eval_names if isinstance(every[n], torch.Tensor)]
         nodes = sorted({tensors[round(i * (len(tensors) - 1) / 5)] for i in range(6)}, key=tensors.index)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reference = timm_fx.create_feature_extractor(model, nodes).eval()
-            clone_outputs_at_their_nodes(reference)
+        reference = _reference_extractor(model, nodes, concrete_args)
+        clone_outputs_at_their_nodes(reference)
         with torch.no_grad():
             want = reference(x.clone())
         for mode in ("dict", "tuple", "tap"):
             extractor = featx.create_feature_extractor(scripted, return_nodes=nodes, tracer_kwargs=_tracer_kwargs(),
-                                                       suppress_diff_warning=True, mode=mode).eval()
+                                                       suppress_diff_warning=True, mode=mode,
+                                                       concrete_args=concrete_args).eval()
             with torch.no_grad(), featx.capture() as tapped:
                 out = extractor(x.clone())
             if mode == "tuple":
@@ -118,10 +150,44 @@ class TimmTest(unittest.TestCase):
                 self.assertTrue(torch.allclose(got[node], want[node], rtol=1e-4, atol=1e-5 * scale), f"{mode}: {node}")
 
 
+def _preset(kind):
+    """The timm preset's names in plugin/naming/tracer_presets.cc (kind:
+    "timm.layers.norm_act.BatchNormAct2d" classes start with a capital)."""
+    with open("plugin/naming/tracer_presets.cc") as f:
+        names = re.findall(r'"(timm\.[\w.]+)"', f.read())
+    return sorted(n for n in names if n.rsplit(".", 1)[1][0].isupper() == (kind == "modules"))
+
+
+@unittest.skipIf(timm is None, "timm is not installed for this torch (the torch 2.x run has it)")
+class TimmTracerTest(unittest.TestCase):
+    def test_the_timm_preset_is_timms_registry(self):
+        import timm.models  # noqa: F401  (its modules register their leaves on import)
+        # FX autowraps no function whose name starts with "_".
+        functions = [f for f in get_notrace_functions() if not f.__name__.startswith("_")]
+        self.assertEqual(_preset("modules"), sorted(f"{c.__module__}.{c.__qualname__}" for c in get_notrace_modules()))
+        self.assertEqual(_preset("functions"), sorted(f"{f.__module__}.{f.__qualname__}" for f in functions))
+
+    def test_the_timm_tracer_flag_names_as_timms_registries(self):
+        for name in ("swin_tiny_patch4_window7_224", "ese_vovnet19b_dw", "nf_resnet26", "mobilevit_xxs"):
+            _, scripted = _build(name)
+            want = featx.get_graph_node_names(scripted, tracer_kwargs=_tracer_kwargs(), suppress_diff_warning=True)
+            flags = ["--featx_tracer=timm", "--featx_suppress_diff_warning"]
+            train, eval_ = featx._api._call(torch.ops.featx.graph_node_names, scripted, flags)
+            self.assertEqual((list(train), list(eval_)), want, name)
+
+    def test_an_unknown_tracer_is_an_error_listing_them(self):
+        _, scripted = _build("resnet10t")
+        with self.assertRaisesRegex(ValueError, "unknown tracer 'tim'.*did you mean 'timm'"):
+            featx._api._call(torch.ops.featx.graph_node_names, scripted, ["--featx_tracer=tim"])
+
+
 def _add_cases():
     for name in MODELS:
         for check in ("names_equal_timms_in_both_modes", "values_equal_timms_at_their_nodes"):
             setattr(TimmTest, f"test_{name}_{check}", lambda self, name=name, check=check: getattr(self, check)(name))
+    for name in CONCRETE_ARGS:
+        check = "names_equal_with_concrete_args"
+        setattr(TimmTest, f"test_{name}_{check}", lambda self, name=name, check=check: getattr(self, check)(name))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 namespace featx::cli {
 
 // featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--featx_leaf_functions=...]
-//   [--input=X.pt --shapes]
+//   [--featx_tracer=timm] [--featx_concrete_args=mask=None] [--input=X.pt --shapes]
 [[nodiscard]] absl::Status NamesCommand();
 
 // featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
