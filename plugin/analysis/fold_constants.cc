@@ -24,6 +24,7 @@ bool IsPythonScalarType(const c10::TypePtr& type) {
     case c10::TypeKind::FloatType:
     case c10::TypeKind::StringType:
     case c10::TypeKind::NoneType:
+    case c10::TypeKind::NumberType:
       return true;
     default:
       return false;

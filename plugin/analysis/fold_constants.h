@@ -15,8 +15,8 @@
 
 namespace featx {
 
-// bool, int, float, str, None: Python scalars at FX trace time, which FX
-// evaluates in Python and records no node for.
+// bool, int, float, str, None and a number of either kind: Python scalars
+// at FX trace time, which FX evaluates in Python and records no node for.
 bool IsPythonScalarType(const c10::TypePtr& type);
 
 // Those, and tuples, lists and optionals of them: the

@@ -97,8 +97,7 @@ absl::StatusOr<std::vector<ConcreteArgument>> ParseConcreteArgs(const torch::jit
 }
 
 std::string SpecializedMessage(const ConcreteArgument& argument) {
-  return absl::StrCat(argument.name, " has been specialized to have value ", Literal(argument.value),
-                      " but got another value");
+  return absl::StrCat(argument.name, kSpecializedMarker, Literal(argument.value), " but got another value");
 }
 
 }  // namespace featx

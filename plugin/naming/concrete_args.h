@@ -36,7 +36,9 @@ absl::StatusOr<std::vector<ConcreteArgument>> ParseConcreteArgs(const torch::jit
                                                                 const std::vector<std::string>& specs);
 
 // The text FX's check raises when a call passes another value (its
-// message, after "AssertionError: ").
+// message, after "AssertionError: "); it contains kSpecializedMarker, by
+// which featx.name_nodes knows the check.
 std::string SpecializedMessage(const ConcreteArgument& argument);
+inline constexpr char kSpecializedMarker[] = " has been specialized to have value ";
 
 }  // namespace featx

@@ -29,11 +29,6 @@ const absl::flat_hash_set<std::string>& TorchvisionWrapped() {
   return kWrapped;
 }
 
-std::string BareName(absl::string_view qualified) {
-  const size_t dot = qualified.rfind('.');
-  return std::string(dot == absl::string_view::npos ? qualified : qualified.substr(dot + 1));
-}
-
 void CollectCalls(const jit::Block* block, absl::flat_hash_set<const jit::Function*>& seen,
                   std::vector<std::string>& called);
 

@@ -85,12 +85,12 @@ bool IsTorchvisionOpsLeafQualified(absl::string_view qualified) {
                      [&](absl::string_view leaf) { return UnmangledEquals(qualified, leaf); });
 }
 
-std::string BareName(const std::string& python_class) {
-  size_t dot = python_class.rfind('.');
-  return dot == std::string::npos ? python_class : python_class.substr(dot + 1);
-}
-
 }  // namespace
+
+std::string BareName(absl::string_view qualified) {
+  const size_t dot = qualified.rfind('.');
+  return std::string(dot == absl::string_view::npos ? qualified : qualified.substr(dot + 1));
+}
 
 // One pass, no split and join: this runs for every module class a rewrite
 // meets (76 in efficientnet_b0, whose blocks each get a mangled class).

@@ -31,6 +31,9 @@ std::string PythonClassName(const c10::ClassType& type);
 // The same for a qualified name: `__torch__.a.___torch_mangle_3.f` -> `a.f`.
 std::string UnmangledPythonName(absl::string_view qualified);
 
+// The last part of a dotted Python name: `mymodels.MyBlock` -> `MyBlock`.
+std::string BareName(absl::string_view qualified);
+
 class LeafModules {
  public:
   // `user_leaves` are class names, either bare (`MyBlock`) or qualified

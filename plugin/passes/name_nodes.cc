@@ -23,6 +23,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "plugin/analysis/call_marks.h"
+#include "plugin/analysis/fold_constants.h"
+#include "plugin/naming/concrete_args.h"
 #include "plugin/naming/fx_node_name.h"
 #include "plugin/naming/local_suffixes.h"
 #include "plugin/naming/module_path.h"
@@ -123,16 +125,19 @@ bool IsInnerSubscriptLink(const jit::Node* n) {
 
 // `torch._assert(cond, msg)`, which FX records as one `_assert` call when
 // `cond` is a Proxy, is TorchScript's `assert cond, msg`: an `if` with one
-// empty branch and one that raises.
-bool IsAssertion(const jit::Node* n) {
-  if (n->kind() != c10::prim::If || n->outputs().size() != 0) return false;
+// empty branch and one that raises. The raising one, or nullptr if `n` is
+// no assertion.
+const jit::Block* AssertionRaise(const jit::Node* n) {
+  if (n->kind() != c10::prim::If || n->outputs().size() != 0) return nullptr;
+  auto empty = [](const jit::Block* b) { return b->nodes().begin() == b->nodes().end(); };
+  auto raises = [&](const jit::Block* b) {
+    return !empty(b) && b->return_node()->prev()->kind() == c10::prim::RaiseException;
+  };
   const jit::Block* then_block = n->blocks()[0];
   const jit::Block* else_block = n->blocks()[1];
-  auto raises = [](const jit::Block* b) {
-    return b->nodes().begin() != b->nodes().end() && b->return_node()->prev()->kind() == c10::prim::RaiseException;
-  };
-  auto empty = [](const jit::Block* b) { return b->nodes().begin() == b->nodes().end(); };
-  return (empty(then_block) && raises(else_block)) || (raises(then_block) && empty(else_block));
+  if (empty(then_block) && raises(else_block)) return else_block;
+  if (raises(then_block) && empty(else_block)) return then_block;
+  return nullptr;
 }
 
 // featx.concrete_args' check that a call passes the value an argument was
@@ -146,13 +151,10 @@ std::optional<ArgumentCheck> ConcreteArgumentCheck(jit::Node* compare) {
   if (compare->kind() != c10::aten::__is__ && compare->kind() != c10::aten::eq) return std::nullopt;
   if (compare->input(0)->node()->kind() != c10::prim::Param || !compare->output()->hasUses()) return std::nullopt;
   jit::Node* assertion = compare->output()->uses()[0].user;
-  if (!IsAssertion(assertion) || assertion->input(0) != compare->output()) return std::nullopt;
-  const jit::Block* then_block = assertion->blocks()[0];
-  const bool then_empty = then_block->nodes().begin() == then_block->nodes().end();
-  const jit::Block* raising = then_empty ? assertion->blocks()[1] : then_block;
-  std::optional<c10::IValue> message = jit::toIValue(raising->return_node()->prev()->input(0));
-  if (!message || !message->isString() ||
-      !absl::StrContains(message->toStringRef(), " has been specialized to have value ")) {
+  const jit::Block* raise = AssertionRaise(assertion);
+  if (raise == nullptr || assertion->input(0) != compare->output()) return std::nullopt;
+  std::optional<c10::IValue> message = jit::toIValue(raise->return_node()->prev()->input(0));
+  if (!message || !message->isString() || !absl::StrContains(message->toStringRef(), kSpecializedMarker)) {
     return std::nullopt;
   }
   return ArgumentCheck{compare, assertion};
@@ -161,19 +163,8 @@ std::optional<ArgumentCheck> ConcreteArgumentCheck(jit::Node* compare) {
 // Python values FX computes at trace time from values that are not Proxies
 // (an assertion's message, `len(a_list) > 0`), never nodes.
 bool MakesOnlyPythonScalars(const jit::Node* n) {
-  if (n->outputs().empty()) return false;
-  return std::all_of(n->outputs().begin(), n->outputs().end(), [](const jit::Value* v) {
-    switch (v->type()->kind()) {
-      case c10::TypeKind::StringType:
-      case c10::TypeKind::IntType:
-      case c10::TypeKind::FloatType:
-      case c10::TypeKind::BoolType:
-      case c10::TypeKind::NumberType:
-        return true;
-      default:
-        return false;
-    }
-  });
+  return !n->outputs().empty() && std::all_of(n->outputs().begin(), n->outputs().end(),
+                                              [](const jit::Value* v) { return IsPythonScalarType(v->type()); });
 }
 
 std::string OpName(const jit::Node* n) {
@@ -198,8 +189,10 @@ class NodeNamer {
   }
 
   void AddCheck(const ArgumentCheck& check) {
-    if (check.compare->kind() == c10::aten::eq) Add("eq", check.compare, check.compare->output());
-    Add(check.compare->kind() == c10::aten::eq ? "_assert" : "_assert_is_none", check.assertion, nullptr);
+    // FX: `_assert_is_none(x)` for None, `_assert(eq(x, value))` otherwise.
+    const bool is_none = check.compare->kind() == c10::aten::__is__;
+    if (!is_none) Add("eq", check.compare, check.compare->output());
+    Add(is_none ? "_assert_is_none" : "_assert", check.assertion, nullptr);
     checks_.insert(check.compare);
     checks_.insert(check.assertion);
   }
@@ -263,7 +256,7 @@ class NodeNamer {
         for (jit::Value* element : n->outputs()) Add(Join(path, "getitem"), n, element);
         return;
       case c10::prim::If:
-        if (IsAssertion(n) && IsTracedCondition(n->input(0))) Add(Join(path, "_assert"), n, nullptr);
+        if (AssertionRaise(n) != nullptr && IsTracedCondition(n->input(0))) Add(Join(path, "_assert"), n, nullptr);
         return;
       case c10::prim::device:
       case c10::prim::dtype:

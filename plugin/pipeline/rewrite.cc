@@ -1,9 +1,8 @@
 #include "plugin/pipeline/rewrite.h"
 
-#include "plugin/naming/tracer_presets.h"
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/naming/tracer_presets.h"
 #include "plugin/status.h"
 
 namespace featx {
