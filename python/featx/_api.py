@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import types
 import warnings
 import weakref
 
@@ -17,7 +18,8 @@ import torch
 
 # What featx does with torchvision's tracer_kwargs keys; a key it cannot
 # honour is an error naming it, never silently ignored.
-_TRACER_KWARGS = {"leaf_modules": "featx_leaf_modules", "autowrap_functions": "featx_leaf_functions"}
+_TRACER_KWARGS = {"leaf_modules": "featx_leaf_modules", "autowrap_functions": "featx_leaf_functions",
+                  "autowrap_modules": "featx_leaf_functions"}
 _MODES = ("dict", "tuple", "tap")
 _manifests = weakref.WeakKeyDictionary()
 
@@ -35,8 +37,12 @@ def _check_module(module):
 
 def _python_name(obj):
     # TorchScript names a class or function after its module:
-    # mymodels.MyBlock; one of the main script has only its bare name.
-    return obj.__qualname__ if obj.__module__ == "__main__" else f"{obj.__module__}.{obj.__qualname__}"
+    # mymodels.MyBlock; one of the main script has only its bare name. A
+    # callable without those (typing.Optional) is nothing TorchScript calls.
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        return None
+    return qualname if module == "__main__" else f"{module}.{qualname}"
 
 
 class _TracerNames:
@@ -66,13 +72,26 @@ def _leaf_names(key, leaves, present):
             names.append(leaf)
         elif isinstance(leaf, type) if key == "leaf_modules" else callable(leaf):
             # FX autowraps no function whose name starts with "_".
-            ignored = key == "autowrap_functions" and leaf.__name__.startswith("_")
+            ignored = key == "autowrap_functions" and getattr(leaf, "__name__", "_").startswith("_")
             if not ignored and _python_name(leaf) in present:
                 names.append(_python_name(leaf))
         else:
             what = "module classes" if key == "leaf_modules" else "functions"
             raise TypeError(f"tracer_kwargs[{key!r}] takes {what} or their names, got {leaf!r}")
     return names
+
+
+def _module_functions(modules):
+    """torchvision's autowrap_modules as functions: FX wraps every public
+    callable of each module (math's, by default, are TorchScript builtins:
+    no call of them is left to wrap)."""
+    functions = []
+    for module in modules:
+        if not isinstance(module, types.ModuleType):
+            raise TypeError(f"tracer_kwargs['autowrap_modules'] takes Python modules, got {module!r}")
+        functions += [value for name, value in vars(module).items()
+                      if not name.startswith("_") and callable(value) and not isinstance(value, type)]
+    return functions
 
 
 def _concrete_args_flag(concrete_args):
@@ -93,10 +112,14 @@ def _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args):
     if unknown:
         raise ValueError(f"featx cannot honour tracer_kwargs {unknown}; it takes {list(_TRACER_KWARGS)}")
     present = _TracerNames(module)
+    leaves = {}  # flag -> names, in tracer_kwargs' order
     for key, flag in _TRACER_KWARGS.items():
-        leaves = _leaf_names(key, (tracer_kwargs or {}).get(key, ()), present)
-        if leaves:
-            flags.append(_flag(flag, leaves))
+        given = (tracer_kwargs or {}).get(key, ())
+        if key == "autowrap_modules":
+            key, given = "autowrap_functions", _module_functions(given)
+        leaves.setdefault(flag, []).extend(n for n in _leaf_names(key, given, present)
+                                           if n not in leaves.get(flag, []))
+    flags += [_flag(flag, names) for flag, names in leaves.items() if names]
     if concrete_args:
         flags.append(_concrete_args_flag(concrete_args))
     if suppress_diff_warning:

@@ -8,6 +8,7 @@ against.
 """
 import io
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -161,6 +162,19 @@ class GraphNodeNamesTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "did you mean 'scaled'"):
             featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_functions": ["scaed"]})
 
+    def test_autowrap_modules_wrap_their_public_functions_as_in_torchvision(self):
+        model = WithHelpers().eval()
+        scripted = torch.jit.script(model)
+        # This file's module: `scaled` is public, `_shifted` is not.
+        kwargs = {"autowrap_modules": (math, sys.modules[__name__])}
+        wrapped = tv.get_graph_node_names(model, tracer_kwargs=kwargs)
+        self.assertEqual(wrapped[1], ["x", "conv", "scaled", "sub", "relu"])
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs=kwargs), wrapped)
+        both = {**kwargs, "autowrap_functions": [scaled]}
+        self.assertEqual(featx.get_graph_node_names(scripted, tracer_kwargs=both), wrapped)
+        with self.assertRaisesRegex(TypeError, "takes Python modules"):
+            featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_modules": ["math"]})
+
     def test_the_module_is_not_changed(self):
         _, scripted, x = _model("resnet18")
         before = scripted(x)
@@ -250,8 +264,8 @@ class CreateFeatureExtractorTest(unittest.TestCase):
 
     def test_what_featx_cannot_honour_is_an_error_naming_it(self):
         _, scripted, _ = _model("resnet18")
-        with self.assertRaisesRegex(ValueError, "autowrap_modules"):
-            featx.get_graph_node_names(scripted, tracer_kwargs={"autowrap_modules": []})
+        with self.assertRaisesRegex(ValueError, "param_shapes_constant"):
+            featx.get_graph_node_names(scripted, tracer_kwargs={"param_shapes_constant": True})
         with self.assertRaisesRegex(ValueError, "concrete_args: 'x' is a Tensor and cannot be None"):
             featx.create_feature_extractor(scripted, return_nodes=["fc"], concrete_args={"x": None})
         with self.assertRaisesRegex(ValueError, "mode"):
