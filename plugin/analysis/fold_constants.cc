@@ -34,6 +34,8 @@ bool IsPythonScalarType(const c10::TypePtr& type) {
 bool IsPlainType(const c10::TypePtr& type) {
   if (IsPythonScalarType(type)) return true;
   switch (type->kind()) {
+    case c10::TypeKind::EnumType:  // timm's Format.NHWC: a Python object at trace time
+      return true;
     case c10::TypeKind::OptionalType:
     case c10::TypeKind::ListType:
     case c10::TypeKind::TupleType:

@@ -19,8 +19,8 @@ namespace featx {
 // at FX trace time, which FX evaluates in Python and records no node for.
 bool IsPythonScalarType(const c10::TypePtr& type);
 
-// Those, and tuples, lists and optionals of them: the
-// attributes FX reads as Python values.
+// Those, enums, and tuples, lists and optionals of them: the attributes FX
+// reads as Python values.
 bool IsPlainType(const c10::TypePtr& type);
 
 // The constant FX would see for an attribute of type `type` holding `value`,

@@ -1,6 +1,7 @@
 """Small hand-written models, each covering one shape of graph featx must name
 and rewrite. Scripted by make_models.py; their TorchScript class names are
 `__torch__.handwritten.<Class>`."""
+from enum import Enum
 from typing import Tuple
 
 import torch
@@ -337,21 +338,30 @@ class Suffixes(nn.Module):
         return x + 1
 
 
+class Layout(Enum):
+    NCHW = "NCHW"
+    NHWC = "NHWC"
+
+
 class PythonValues(nn.Module):
     """What FX computes in Python while tracing, and records once or not at
     all: a subscript over several axes (one getitem), torch._assert on a
-    Proxy (one _assert), x.dtype an op takes (a getattr), list concatenation
-    and the strings of a message (no node)."""
+    Proxy (one _assert), x.dtype an op takes (a getattr), list concatenation,
+    the strings of a message and a branch on an enum attribute (no node, one
+    side: timm's Format)."""
 
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
         self.head = nn.Linear(4, 2)
+        self.layout = Layout.NCHW
 
     def forward(self, x):
         torch._assert(x.shape[1] == 3, "expected 3 channels, got " + str(x.shape[1]))
         y = self.conv(x)
         y = torch.cat([y[:, :2, :, :]] + [y[:, 2:]], 1)
+        if self.layout == Layout.NHWC:
+            y = y.permute(0, 2, 3, 1)
         z = y[:, 0].unsqueeze(1) + y[None, 0, 1:2]
         weight = self.head.weight.to(x.dtype)
         return z.mean([2, 3]) * weight.sum()

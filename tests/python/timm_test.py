@@ -55,7 +55,9 @@ KNOWN_DIFFERENCES = {
     # concrete_args={"attn_mask": None, "is_causal": False} both name the other side alike (tested below).
     "vit_tiny_patch16_224": "both sides of `if attn_mask is not None` (FX: the per-block side only)",
     "deit_tiny_patch16_224": "as vit_tiny_patch16_224",
-    "swin_tiny_patch4_window7_224": "branches on whether forward arguments are None, taken both ways",
+    "swin_tiny_patch4_window7_224": "`if any(self.shift_size)` and the attention's `if mask is not None` named both "
+                                    "ways; drop_path's `(1,) * (x.ndim - 1)`, which FX records (getattr, sub, mul, "
+                                    "add)",
 }
 
 # Forward arguments a user fixes (torchvision's concrete_args; timm's own
