@@ -6,14 +6,21 @@ Under the normal build it replays files given to it, and `name_regression`
 runs the checked-in corpus (fuzz/corpus/NAME/, findings included) as a test.
 """
 
-load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
 
 def featx_fuzzer(name, srcs, deps, size = "small"):
     corpus = native.glob(["corpus/%s/*" % name])
+
+    # The fuzz target compiled once, for the fuzzer and its regression test.
+    cc_library(
+        name = name + "_target",
+        srcs = srcs,
+        deps = deps,
+        alwayslink = True,
+    )
     cc_binary(
         name = name,
-        srcs = srcs,
-        deps = deps + select({
+        deps = [name + "_target"] + select({
             "//fuzz:fuzzing": [],
             "//conditions:default": ["//fuzz:replay_main"],
         }),
@@ -26,8 +33,7 @@ def featx_fuzzer(name, srcs, deps, size = "small"):
     cc_test(
         name = name + "_regression",
         size = size,
-        srcs = srcs,
-        deps = deps + ["//fuzz:replay_main"],
+        deps = [name + "_target", "//fuzz:replay_main"],
         data = corpus,
         args = ["fuzz/corpus/" + name],
     )

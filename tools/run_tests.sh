@@ -58,9 +58,13 @@ run_logged() {
   return 0
 }
 
+# The first libtorch builds everything (benchmarks and fuzzers must build);
+# each later one builds only what its tests need.
+only_tests=()
 for choice in "${choices[@]}"; do
   run_logged "featx tests against FEATX_LIBTORCH=$choice" \
-    env FEATX_LIBTORCH="$choice" tools/bazel.sh test //... --keep_going "$@"
+    env FEATX_LIBTORCH="$choice" tools/bazel.sh test //... --keep_going "${only_tests[@]}" "$@"
+  only_tests=(--build_tests_only)
   info="$(FEATX_LIBTORCH="$choice" tools/bazel.sh info output_base 2>/dev/null)/external/libtorch/info.txt"
   label="FEATX_LIBTORCH=$choice: $(cut -d';' -f1 "$info" 2>/dev/null || echo "libtorch not found")"
   runs+=(--run "$label" "$log" "$(snapshot_testlogs "$choice")" "$rc")

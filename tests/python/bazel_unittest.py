@@ -1,7 +1,10 @@
 """Runs a unittest module under `bazel test` and reports its cases to Bazel.
 
 Bazel reads per-case results from the JUnit XML file named by XML_OUTPUT_FILE;
-without it a Python target would count as a single test.
+without it a Python target would count as a single test. A target with
+shard_count runs a contiguous block of the cases in each shard (Bazel's
+TEST_TOTAL_SHARDS / TEST_SHARD_INDEX), so the cases of one model, named alike,
+mostly share a process and its caches.
 """
 import os
 import sys
@@ -56,9 +59,41 @@ def _write_junit(path, suite_name, result):
         f.write("\n".join(lines) + "\n")
 
 
+def _cases(suite):
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            yield from _cases(test)
+        else:
+            yield test
+
+
+class _ShardLoader(unittest.TestLoader):
+    """Loads this shard's block of the cases, in the loader's (sorted) order."""
+
+    def _shard(self, suite):
+        total = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
+        if total <= 1:
+            return suite
+        if os.environ.get("TEST_SHARD_STATUS_FILE"):
+            # Tells Bazel this runner shards (else it runs every case in each shard).
+            open(os.environ["TEST_SHARD_STATUS_FILE"], "w").close()
+        index = int(os.environ["TEST_SHARD_INDEX"])
+        cases = list(_cases(suite))
+        return unittest.TestSuite(c for i, c in enumerate(cases) if i * total // len(cases) == index)
+
+    def loadTestsFromModule(self, *args, **kwargs):
+        return self._shard(super().loadTestsFromModule(*args, **kwargs))
+
+    def loadTestsFromNames(self, *args, **kwargs):
+        return self._shard(super().loadTestsFromNames(*args, **kwargs))
+
+
 def main(module_name="__main__"):
     program = unittest.main(
-        module=module_name, exit=False, testRunner=unittest.TextTestRunner(resultclass=_Recorder, verbosity=2)
+        module=module_name,
+        exit=False,
+        testLoader=_ShardLoader(),
+        testRunner=unittest.TextTestRunner(resultclass=_Recorder, verbosity=2),
     )
     result = program.result
     if os.environ.get("XML_OUTPUT_FILE"):

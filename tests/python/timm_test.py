@@ -34,13 +34,14 @@ featx = None  # imported once featx_under_test has chosen which
 
 # Two or more of each family: CNNs with timm's BatchNormAct2d leaves, ViT and
 # DeiT, Swin, MLP-Mixer and ResMLP, GhostNet, RexNet, DLA, VoVNet, EdgeNeXt,
-# MobileViT, FastViT, NF-ResNet, ConvNeXt, RegNet, DenseNet, CSPNet, LeViT.
+# MobileViT, FastViT, NF-ResNet, ConvNeXt, RegNet, DenseNet, CSPNet, LeViT,
+# PiT, PoolFormer, EfficientViT, ResNeSt, DPN, MobileOne.
 MODELS = [
     "resnet10t", "ecaresnet26t", "efficientnet_b0", "tinynet_e", "mobilenetv3_small_050", "lcnet_050",
     "vit_tiny_patch16_224", "deit_tiny_patch16_224", "swin_tiny_patch4_window7_224", "mixer_s32_224",
     "resmlp_12_224", "ghostnet_050", "rexnet_100", "dla34", "ese_vovnet19b_dw", "edgenext_xx_small",
     "mobilevit_xxs", "fastvit_t8", "nf_resnet26", "convnext_atto", "regnetx_002", "densenet121", "cspresnet50",
-    "levit_128s",
+    "levit_128s", "pit_ti_224", "poolformer_s12", "efficientvit_b0", "resnest14d", "dpn68", "mobileone_s0",
 ]
 
 # Model -> why featx's names differ from timm's (issue 27 works these down).
