@@ -1,6 +1,6 @@
 // What a tap costs per call, side by side with the cheapest op the JIT could
-// run in its place (aten::alias, an identity view). DESIGN.md: with no capture
-// open a tap must cost well under a microsecond.
+// run in its place (aten::alias, an identity view). docs/design.md: with no
+// capture open a tap must cost well under a microsecond.
 //
 //   bazel run //bench:tap_bench
 #include <benchmark/benchmark.h>

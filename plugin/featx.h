@@ -31,7 +31,7 @@ struct NodeNames {
 };
 
 // Names every node of `module`'s forward as torchvision's NodePathTracer
-// would (DESIGN.md section 2). When the train and eval lists differ, warns
+// would (docs/design.md, "Node names"). When the train and eval lists differ, warns
 // through TORCH_WARN (the host's c10::WarningHandler) with torchvision's
 // wording, unless options.suppress_diff_warning.
 //
@@ -47,9 +47,9 @@ struct NodeNames {
 //    "train": [...]}
 std::string ManifestJson(const OutputManifest& manifest);
 
-// A new module whose forward emits the chosen activations (DESIGN.md section
-// 4); `module` is not changed. The new one shares its submodules,
-// parameters and buffers, as torchvision's does (so `extractor.eval()` also
+// A new module whose forward emits the chosen activations (docs/design.md,
+// "Outputs and modes"); `module` is not changed. The new one shares its
+// submodules, parameters and buffers, as torchvision's does (so `extractor.eval()` also
 // sets the submodules' mode), and has forward as its only method. The new
 // forward keeps torchvision's dual behaviour: the train choice while the
 // module is training, the eval choice otherwise. An activation that a later

@@ -39,7 +39,7 @@ struct TracerOptions {
   bool suppress_diff_warning = false;
 };
 
-// What a rewritten forward returns (DESIGN.md section 4).
+// What a rewritten forward returns (docs/design.md, "Outputs and modes").
 enum class Mode {
   // Dict[str, Tensor] of the chosen nodes; the graph pruned to what they need.
   kDict,

@@ -3,7 +3,7 @@
 // Debian's abseil (20220623) has no status macros; these are the two every
 // Status-returning function needs. `TorchCall` runs code that may throw
 // c10::Error and turns it into a Status with the same message, which is how
-// torch errors cross featx's public boundary (DESIGN.md section 6).
+// torch errors cross featx's public boundary (docs/design.md, "Host integration").
 //
 //   absl::Status Load(...) {
 //     FEATX_RETURN_IF_ERROR(CheckFlags(...));

@@ -1,4 +1,4 @@
-// `featx`: the command line (DESIGN.md section 7).
+// `featx`: the command line (docs/design.md, "Command line").
 //
 //   featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
 //   featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]

@@ -72,8 +72,8 @@ def layout(root, include_override=""):
     if not os.path.exists(os.path.join(include, MODULE_H)):
         if os.path.isdir(os.path.join(include, "torch")) or os.path.isdir(os.path.join(include, "ATen")):
             raise Unusable(f"{include} has torch's headers but not TorchScript's ({MODULE_H}): this torch no longer "
-                           "ships TorchScript, which featx rewrites. Use a torch that still does (README: Which "
-                           "libtorch).")
+                           "ships TorchScript, which featx rewrites. Use a torch that still does "
+                           "(docs/libtorch.md).")
         if lib and not include_override:
             raise Unusable(f"{root} has libtorch's libraries but no headers ({include}/{MODULE_H}), as a server's "
                            "own copy often has (Triton's backends/pytorch). Set FEATX_LIBTORCH_INCLUDE to the "

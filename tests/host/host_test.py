@@ -1,4 +1,4 @@
-"""The three ways a host runs featx (DESIGN.md section 6), each as a user would:
+"""The three ways a host runs featx (docs/design.md, "Host integration"), each as a user would:
 
 - dlopen: //tools:featx_host loads libfeatx.so and rewrites through the C
   entry points, flags on its command line or in FEATX_FLAGS;

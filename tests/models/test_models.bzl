@@ -23,7 +23,7 @@ CROSS_VERSIONS = OTHER_TORCH_PYTHON_VERSIONS
 # Where the libtorch has no Python of its own version here (a bare libtorch
 # directory), the plugin still builds; the test models say what is missing.
 _NO_PYTHON = ("echo 'featx: no Python with torch {version} and torchvision makes the test models; set " +
-              "FEATX_PYTHON to one (README: Which libtorch)' >&2; exit 1").format(version = TORCH_VERSION)
+              "FEATX_PYTHON to one (docs/libtorch.md)' >&2; exit 1").format(version = TORCH_VERSION)
 
 def _make_model(name, python, subdir, message):
     prefix = subdir + "/" if subdir else ""

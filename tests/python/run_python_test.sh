@@ -11,4 +11,4 @@ shift
 # checkout's Python package (python/featx, for tests that take it as data).
 export PYTHONPATH="$(dirname "$test_py"):tests/python:python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-exec "${FEATX_TEST_PYTHON:?no Python with the torch featx was built against; set FEATX_PYTHON (README: Which libtorch)}" "$test_py" "$@"
+exec "${FEATX_TEST_PYTHON:?no Python with the torch featx was built against; set FEATX_PYTHON (docs/libtorch.md)}" "$test_py" "$@"

@@ -1,4 +1,4 @@
-// The subcommands of `featx` (DESIGN.md section 7). Each reads its flags,
+// The subcommands of `featx` (docs/design.md, "Command line"). Each reads its flags,
 // prints its result to stdout and returns a Status; main prints errors.
 #pragma once
 
