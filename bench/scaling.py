@@ -130,7 +130,8 @@ COLUMNS = [
     ("library rss", "peak RSS, library run", "{:.0f} MB"),
     ("cmd rewrite rss", "peak RSS, `featx rewrite`", "{:.0f} MB"),
 ]
-SLOPES = ["names", "graph copy", "rewrite dict", "rewrite tuple", "rewrite tap", "cmd names", "cmd rewrite", "cmd extract",
+SLOPES = ["names", "graph copy", "rewrite dict", "rewrite tuple", "rewrite tap", "cmd names", "cmd rewrite",
+          "cmd extract",
           "library rss", "cmd rewrite rss"]
 
 

@@ -107,8 +107,8 @@ def callgrind(command, work):
 
 def inclusive(profile, function):
     """Instructions in `function` and what it calls (callgrind_annotate)."""
-    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile], capture_output=True, text=True,
-                          timeout=600, check=True).stdout
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", profile], capture_output=True,
+                          text=True, timeout=600, check=True).stdout
     for line in text.splitlines():
         found = re.match(r"\s*([0-9,]+) \([^)]*\)\s+\S*:" + re.escape(function) + r"[(< ]", line)
         if found:
@@ -165,9 +165,8 @@ def main():
                                               ("C++", host_rounds(path, input_path, flags))):
                 print(f"{name:<12} {host:<8} {plain:9.1f} {with_featx:9.1f} {with_featx / plain:6.3f}x", flush=True)
             if count:
-                for host, measure in (("Python", lambda: python_instructions(path, flags, work, imports)),
-                                      ("C++", lambda: host_instructions(path, input_path, flags, work))):
-                    plain, with_featx = measure()
+                for host, (plain, with_featx) in (("Python", python_instructions(path, flags, work, imports)),
+                                                  ("C++", host_instructions(path, input_path, flags, work))):
                     print(f"{name:<12} {host:<8} {plain / 1e6:9.0f} {with_featx / 1e6:9.0f} {with_featx / plain:6.3f}x"
                           "  (million instructions)", flush=True)
 

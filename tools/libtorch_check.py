@@ -112,7 +112,7 @@ def cxx11_abi(lib):
         symbols = subprocess.run(["nm", "-D", "--defined-only", os.path.join(lib, "libc10.so")],
                                  capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as e:
-        raise Unusable(f"cannot read the symbols of {lib}/libc10.so ({e}); is binutils installed?")
+        raise Unusable(f"cannot read the symbols of {lib}/libc10.so ({e}); is binutils installed?") from e
     return 1 if "__cxx11" in symbols else 0
 
 
@@ -217,7 +217,7 @@ def plugin_marks(plugin):
         with open(plugin, "rb") as f:
             blob = f.read()
     except OSError as e:
-        raise Unusable(f"cannot read {plugin}: {e.strerror}.")
+        raise Unusable(f"cannot read {plugin}: {e.strerror}.") from e
     found = PLUGIN_MARKER.search(blob)
     if not found:
         raise Unusable(f"{plugin} is not a libfeatx.so (it names no libtorch it was built against).")
@@ -263,7 +263,7 @@ def plugin_dependencies(plugin, first_dirs, system_search):
     try:
         info = elf_info.read(plugin)
     except (elf_info.NotElf, ValueError, IndexError, struct.error) as e:
-        raise Unusable(f"cannot read {plugin} as a shared library: {e}.")
+        raise Unusable(f"cannot read {plugin} as a shared library: {e}.") from e
     dirs = list(first_dirs)
     if system_search:
         dirs += [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d] + list(SYSTEM_LIB_DIRS)

@@ -15,7 +15,8 @@
 # FEATX_SANITIZERS=1 adds the host, ops, C API, threads and CLI tests under
 # ASan+UBSan and TSan against the first libtorch (tools/sanitizers/run.sh),
 # counted as two more runs; FEATX_FUZZ=1 runs the fuzzers for a fixed number
-# of inputs each (tools/fuzz.sh), one more run. CI does both.
+# of inputs each (tools/fuzz.sh), one more run. CI does both, and
+# FEATX_LINT=1: formatting (C++, BUILD, Python) and the docs (tools/lint.sh).
 # Usage: tools/run_tests.sh [extra bazel test flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,12 @@ if [[ "${FEATX_SANITIZERS:-0}" == 1 ]]; then
       env FEATX_LIBTORCH="${choices[0]}" tools/sanitizers/run.sh "$config" "$@"
     runs+=(--run "FEATX_LIBTORCH=${choices[0]} under $config" "$log" "$(snapshot_testlogs "${choices[0]}")" "$rc")
   done
+fi
+
+if [[ "${FEATX_LINT:-0}" == 1 ]]; then
+  results=$(mktemp -d -p "$snapshots")
+  run_logged "featx style and docs (tools/lint.sh)" tools/lint.sh "$results"
+  runs+=(--run "style and docs" "$log" "$results" "$rc")
 fi
 
 if [[ "${FEATX_FUZZ:-0}" == 1 ]]; then

@@ -45,6 +45,11 @@ if [[ "${FEATX_SANITIZERS:-0}" == 1 || "${FEATX_FUZZ:-0}" == 1 ]]; then
   PACKAGES+=(clang-14 libclang-rt-14-dev libtsan2)
 fi
 
+# The style and docs checks (tools/lint.sh, FEATX_LINT=1).
+if [[ "${FEATX_LINT:-0}" == 1 ]]; then
+  PACKAGES+=(clang-format-14)
+fi
+
 install_debian_packages() {
   local missing=() status pkg
   for pkg in "${PACKAGES[@]}"; do

@@ -34,18 +34,26 @@ def cases_in(xml_path):
 
 
 def cases_of_target(target_dir):
-    """(passed, failed, skipped) of a target: its test.xml, or the sum of its shards'."""
-    whole = cases_in(os.path.join(target_dir, "test.xml"))
-    if whole is not None:
-        return whole
+    """(passed, failed, skipped) of a target: the sum of its shards' test.xml, or
+    its own. Bazel leaves the other form's files of an earlier run in place when
+    shard_count changes; the newer form is this run's."""
+    whole_path = os.path.join(target_dir, "test.xml")
     try:
-        shards = sorted(d for d in os.listdir(target_dir) if d.startswith("shard_"))
+        shards = [os.path.join(target_dir, d, "test.xml") for d in sorted(os.listdir(target_dir))
+                  if d.startswith("shard_") and os.path.isfile(os.path.join(target_dir, d, "test.xml"))]
     except OSError:
-        return None
-    counts = [cases_in(os.path.join(target_dir, d, "test.xml")) for d in shards]
-    if not counts or any(c is None for c in counts):
-        return None
-    return tuple(sum(c[i] for c in counts) for i in range(3))
+        shards = []
+    if shards:  # only the newest shard count's (shard_1_of_2, shard_2_of_2)
+        newest = max(shards, key=os.path.getmtime)
+        of = os.path.basename(os.path.dirname(newest)).rsplit("_of_", 1)[-1]
+        shards = [s for s in shards if os.path.basename(os.path.dirname(s)).endswith("_of_" + of)]
+    if shards and (not os.path.isfile(whole_path)
+                   or max(os.path.getmtime(s) for s in shards) > os.path.getmtime(whole_path)):
+        counts = [cases_in(s) for s in shards]
+        if any(c is None for c in counts):
+            return None
+        return tuple(sum(c[i] for c in counts) for i in range(3))
+    return cases_in(whole_path)
 
 
 def count_run(log_path, testlogs, bazel_exit_code):

@@ -35,8 +35,7 @@ def build_info(path=PATH):
 def loaded():
     """True when featx's ops are registered (this package, LD_PRELOAD, or a host)."""
     try:
-        torch.ops.featx.list_passes
-        return True
+        return torch.ops.featx.list_passes is not None
     except (AttributeError, RuntimeError):
         return False
 

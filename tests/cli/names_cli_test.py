@@ -47,7 +47,8 @@ class NamesCliTest(CliTestCase):
         self.assertEqual(result.stdout.splitlines(), reference("resnet18")["eval"])
 
     def test_json_has_torchvisions_train_and_eval_lists(self):
-        result = featx("names", "--model=" + model("train_eval_branch"), "--format=json", "--featx_suppress_diff_warning")
+        result = featx("names", "--model=" + model("train_eval_branch"), "--format=json",
+                       "--featx_suppress_diff_warning")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout), reference("train_eval_branch"))
         self.assertEqual(result.stderr, "")
@@ -57,7 +58,8 @@ class NamesCliTest(CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         ref = reference("train_eval_branch")
         self.assertEqual(result.stdout.splitlines(), ["# train", *ref["train"], "# eval", *ref["eval"]])
-        self.assertIn("featx: warning: The nodes obtained by tracing the model in train mode are different", result.stderr)
+        self.assertIn("featx: warning: The nodes obtained by tracing the model in train mode are different",
+                      result.stderr)
 
     def test_leaf_modules_flag_keeps_a_class_whole(self):
         result = featx("names", "--model=" + model("nested"), "--featx_leaf_modules=Inner")
@@ -88,7 +90,8 @@ class NamesCliTest(CliTestCase):
         self.assertIn("layer1.0.conv1", svg.stdout)
 
     def test_missing_model_file(self):
-        self.assertCleanError(featx("names", "--model=/nonexistent/m.pt"), "model file '/nonexistent/m.pt' does not exist")
+        self.assertCleanError(featx("names", "--model=/nonexistent/m.pt"),
+                              "model file '/nonexistent/m.pt' does not exist")
 
     def test_file_that_is_not_an_archive(self):
         with tempfile.NamedTemporaryFile("w", suffix=".pt") as f:
@@ -113,11 +116,13 @@ class NamesCliTest(CliTestCase):
 
     def test_unknown_leaf_module_suggests_the_closest(self):
         result = featx("names", "--model=" + model("nested"), "--featx_leaf_modules=Midle")
-        self.assertCleanError(result, "leaf module class 'Midle' is not a module class of this model", "did you mean 'Middle'")
+        self.assertCleanError(result, "leaf module class 'Midle' is not a module class of this model",
+                              "did you mean 'Middle'")
         self.assertEqual(result.returncode, 2)
 
     def test_bad_format(self):
-        self.assertCleanError(featx("names", "--model=" + model("golden"), "--format=xml"), "--format=xml is not one of")
+        self.assertCleanError(featx("names", "--model=" + model("golden"), "--format=xml"),
+                              "--format=xml is not one of")
 
     def test_shapes_without_input(self):
         self.assertCleanError(featx("names", "--model=" + model("golden"), "--shapes"), "give it an input with --input")

@@ -70,12 +70,12 @@ class HostTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         lines = result.stdout.splitlines()
         self.assertEqual(len(lines), 3, result.stdout)
-        self.assertTorchvisionSums(next(l for l in lines if l.startswith("request 0:")))
+        self.assertTorchvisionSums(next(line for line in lines if line.startswith("request 0:")))
 
     def test_flags_in_featx_flags(self):
         result = host("--requests=2", env={"FEATX_FLAGS": "--featx_mode=tap --featx_return_nodes=" + NODES})
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertTorchvisionSums(next(l for l in result.stdout.splitlines() if l.startswith("request 0:")))
+        self.assertTorchvisionSums(next(line for line in result.stdout.splitlines() if line.startswith("request 0:")))
 
     def test_helpfull_documents_featx_flags(self):
         result = run([HOST, "--plugin=" + PLUGIN, "--helpfull"])
@@ -173,7 +173,8 @@ class HostTest(unittest.TestCase):
         # Requests 2 and 3 of the no-grad model; none of the model run with
         # autograd, which the executor never hands to custom passes.
         self.assertEqual(len(files), 2, files)
-        self.assertLess(result.stderr.index("no_grad request 0 done"), result.stderr.index("featx: request activations"))
+        self.assertLess(result.stderr.index("no_grad request 0 done"),
+                        result.stderr.index("featx: request activations"))
         for f in files:
             got = torch.load(os.path.join(spool, f))
             self.assertEqual(list(got), ["layer1.0.bn1", "logits"])

@@ -60,7 +60,8 @@ class RayDataTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def extract(self, output, *flags, nodes=",".join(f"{k}:{v}" for k, v in NODES.items())):
+    def extract(self, output, *flags, nodes=None):
+        nodes = nodes or ",".join(f"{k}:{v}" for k, v in NODES.items())
         ray_tmp = tempfile.mkdtemp(prefix="r", dir=self.tmp)
         result = subprocess.run([sys.executable, "-m", "featx.ray", "--model=" + self.plain, "--return_nodes=" + nodes,
                                  "--images=" + self.images, "--output=" + output, *flags],

@@ -216,8 +216,9 @@ def reference_values(model, example, names, train_names):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, choices=sorted(list(TORCHVISION_MODELS) + list(FAMILY_MODELS) + list(BENCH_MODELS) +
-                                                    list(handwritten.MODELS)))
+    parser.add_argument("--model", required=True,
+                        choices=sorted(list(TORCHVISION_MODELS) + list(FAMILY_MODELS) + list(BENCH_MODELS) +
+                                       list(handwritten.MODELS)))
     parser.add_argument("--out_dir", required=True)
     args = parser.parse_args()
 

@@ -61,7 +61,7 @@ def cross_version_model(name):
     native.filegroup(
         name = "cross_" + name,
         srcs = _make_model(name, OTHER_TORCH_PYTHON, "cross", "Scripting test model with torch %s: " %
-                                                                CROSS_VERSIONS.split(" ")[0]) if OTHER_TORCH_PYTHON else [],
+                                                              CROSS_VERSIONS.split(" ")[0]) if OTHER_TORCH_PYTHON else [],
     )
 
 def model_without_source(name):

@@ -99,14 +99,14 @@ class GraphNodeNamesTest(unittest.TestCase):
         for name in MODELS:
             with self.subTest(model=name):
                 model, scripted, _ = _model(name)
-                (want_train, want_eval), _ = _warnings(lambda: tv.get_graph_node_names(model))
+                (want_train, want_eval), _ = _warnings(lambda model=model: tv.get_graph_node_names(model))
                 got_train, got_eval = featx.get_graph_node_names(scripted)
                 self.assertEqual(got_train, want_train)
                 self.assertEqual(got_eval, want_eval)
 
     def test_train_eval_difference_warns_through_python_warnings_as_torchvision(self):
         model, scripted, _ = _model("googlenet")
-        _, want = _warnings(lambda: tv.get_graph_node_names(model))
+        _, want = _warnings(lambda model=model: tv.get_graph_node_names(model))
         _, got = _warnings(lambda: featx.get_graph_node_names(scripted))
         self.assertEqual(len(want), 1)
         self.assertEqual(len(got), 1, got)
@@ -122,7 +122,7 @@ class GraphNodeNamesTest(unittest.TestCase):
             warnings.simplefilter("always")
             with featx.warnings_to(logging.getLogger("featx.test")):
                 featx.get_graph_node_names(scripted)
-                warnings.warn("not featx's", DeprecationWarning)
+                warnings.warn("not featx's", DeprecationWarning, stacklevel=1)
         self.assertEqual(len(logged.output), 1)
         self.assertIn("featx: NOTE: The nodes obtained by tracing the model in", logged.output[0])
         self.assertEqual([str(w.message) for w in passed], ["not featx's"])
