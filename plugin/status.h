@@ -5,14 +5,31 @@
 // c10::Error and turns it into a Status with the same message, which is how
 // torch errors cross featx's public boundary (docs/design.md, "Host integration").
 //
+// One mapping of errors to codes, and of codes to exit codes (ExitCode):
+//   2, the request is wrong: InvalidArgument (a flag, node, mode or file
+//      content featx or torch refuses), NotFound (a file, directory, pass
+//      or node named that is not there), FailedPrecondition (steps asked in
+//      the wrong order), OutOfRange.
+//   1, the request could not be done: I/O failing on a path that is there
+//      (PermissionDenied, Unavailable: ErrnoStatus), or featx itself
+//      (Internal: a libtorch INTERNAL ASSERT, a pass that throws, anything
+//      unexpected).
+// A torch call takes the code of what it was asked: TorchCall's default,
+// InvalidArgument, for torch refusing what the user gave (a file that is not
+// a model, a tensor of the wrong shape, a model a pass cannot rewrite);
+// Unavailable for a save; Internal for a c10::Error a pass lets through
+// (RunPass) and for libtorch's INTERNAL ASSERTs.
+//
 //   absl::Status Load(...) {
 //     FEATX_RETURN_IF_ERROR(CheckFlags(...));
 //     FEATX_ASSIGN_OR_RETURN(torch::jit::Module m, TorchCall([&] { return torch::jit::load(path); }));
 //   }
 #pragma once
 
+#include <cerrno>
 #include <cstring>
 #include <exception>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -39,6 +56,30 @@
   lhs = *std::move(statusor)
 
 namespace featx {
+
+// A failed system call's error as a Status: `what: strerror(error)`, coded
+// by whose the problem is (see above).
+inline absl::Status ErrnoStatus(int error, const std::string& what) {
+  const std::string message = what + ": " + std::strerror(error);
+  if (error == ENOENT || error == ENOTDIR) return absl::NotFoundError(message);
+  if (error == EACCES || error == EPERM || error == EROFS) return absl::PermissionDeniedError(message);
+  return absl::UnavailableError(message);
+}
+
+// The exit code a command line ends with for `status` (see above).
+inline int ExitCode(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return 0;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 2;
+    default:
+      return 1;
+  }
+}
 
 // Runs `fn`; a c10::Error (or any std::exception, or anything thrown)
 // becomes an error Status with its message and no C++ backtrace, so nothing

@@ -15,9 +15,14 @@
 #include <c10/util/Exception.h>
 
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
 #include "plugin/torch_compat.h"
@@ -64,6 +69,29 @@ class StderrWarningHandler : public featx::compat::WarningHandler {
   void Handle(const std::string& message) override { std::fprintf(stderr, "featx: warning: %s\n", message.c_str()); }
 };
 
+// Every `--name[=value]` names a flag: an unknown one is a usage error (exit
+// 2) with the closest names, before abseil's parser, which would end the
+// process with 1 and no suggestion.
+absl::Status CheckFlagNames(const std::vector<std::string>& args) {
+  std::vector<std::string> known;
+  for (const auto& [name, flag] : absl::GetAllFlags()) known.push_back(absl::StrCat("--", name));
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
+    const std::string name(arg.substr(0, arg.find('=')));
+    if (absl::FindCommandLineFlag(name) != nullptr) continue;
+    // --nofoo for a boolean --foo.
+    if (absl::StartsWith(name, "no") && arg.find('=') == absl::string_view::npos &&
+        absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+      continue;
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag '--", name, "'", featx::DidYouMean(absl::StrCat("--", name), known, 1)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run(const std::string& command) {
   if (command == "names") return featx::cli::NamesCommand();
   if (command == "extract") return featx::cli::ExtractCommand();
@@ -87,6 +115,10 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> argv_spelled;
   for (std::string& arg : *spelled) argv_spelled.push_back(arg.data());
+  if (absl::Status names = CheckFlagNames(*spelled); !names.ok()) {
+    std::fprintf(stderr, "featx: %s\n", std::string(names.message()).c_str());
+    return featx::ExitCode(names);
+  }
   featx::cli::UseLibraryDefaults();
   std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv_spelled.size()), argv_spelled.data());
   const std::string command = args.size() > 1 ? args[1] : "help";
@@ -105,8 +137,7 @@ int main(int argc, char** argv) {
     absl::Status status = featx::TorchCall([&] { return Run(command); });
     if (!status.ok()) {
       std::fprintf(stderr, "featx %s: %s\n", command.c_str(), std::string(status.message()).c_str());
-      return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
     }
-    return 0;
+    return featx::ExitCode(status);
   });
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Checks that style and docs do not drift: clang-format on every C++ file,
-# buildifier on every BUILD and .bzl file, ruff on every Python file
-# (pyproject.toml's [tool.ruff]), and the docs (tools/check_docs.py). Installs
+# Checks that style, docs and layering do not drift: clang-format on every
+# C++ file, buildifier on every BUILD and .bzl file, ruff on every Python file
+# (pyproject.toml's [tool.ruff]), the docs (tools/check_docs.py), and that
+# each C++ target includes only headers of its direct deps
+# (tools/check_header_deps.py, Bazel's layering_check for gcc). Installs
 # what it needs when missing: clang-format-14 from Debian (tools/setup.sh with
 # FEATX_LINT=1), ruff into .venv-lint/ (tools/requirements-lint.txt), and
 # buildifier built by the Go toolchain into .venv-lint/bin.
@@ -57,4 +59,15 @@ check clang_format clang-format-14 --dry-run -Werror "${cpp[@]}" || rc=1
 check buildifier "$venv/bin/buildifier" --mode=check --lint=off "${starlark[@]}" || rc=1
 check ruff "$venv/bin/ruff" check --quiet "${python[@]}" || rc=1
 check docs /usr/bin/python3 tools/check_docs.py "$root" || rc=1
+header_deps() {
+  local query
+  query=$(mktemp)
+  tools/bazel.sh query 'kind("cc_(library|binary|test)", //... + @com_google_absl//absl/...)' --output=xml \
+    >"$query" 2>/dev/null || { echo "bazel query failed: tools/bazel.sh query //..."; return 1; }
+  /usr/bin/python3 tools/check_header_deps.py "$query" "$root"
+  local status=$?
+  rm -f "$query"
+  return $status
+}
+check header_deps header_deps || rc=1
 exit $rc

@@ -32,9 +32,11 @@ step() { echo "featx package: $*" >&2; }
 
 step "a fresh virtualenv at $venv with $(grep -hv '^#' tools/requirements-torch2.txt tools/requirements-hosts.txt tools/requirements-build.txt | xargs)"
 rm -rf "$venv"
+start=$SECONDS
 /usr/bin/python3 -m venv "$venv" || exit 1
 "$venv/bin/pip" install --quiet --progress-bar off -r tools/requirements-torch2.txt -r tools/requirements-hosts.txt \
   -r tools/requirements-build.txt >&2 || exit 1
+step "the virtualenv took $((SECONDS - start)) s"
 
 start=$SECONDS
 step "pip wheel --no-build-isolation . (Bazel builds the plugin against this environment's torch)"

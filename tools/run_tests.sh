@@ -12,7 +12,7 @@
 #   FEATX_LIBTORCH=debian,pip tools/run_tests.sh
 # With pip among them, the Python package is also installed into a fresh
 # virtualenv and tested from there (tools/package_tests.sh), one more run.
-# FEATX_SANITIZERS=1 adds the host, ops, C API, threads and CLI tests under
+# FEATX_SANITIZERS=1 adds the host, ops, C API, threads and pipeline tests under
 # ASan+UBSan and TSan against the first libtorch (tools/sanitizers/run.sh),
 # counted as two more runs; FEATX_FUZZ=1 runs the fuzzers for a fixed number
 # of inputs each (tools/fuzz.sh), one more run. CI does both, and

@@ -8,6 +8,7 @@ build, timed out or left no XML counts as one failed case. A skipped case
 (GTEST_SKIP, unittest's skipTest) is counted as skipped, never as passed.
 """
 import argparse
+import json
 import os
 import re
 import sys
@@ -103,18 +104,49 @@ def main():
         help="one `bazel test` run: a label (which libtorch), its output, `bazel info bazel-testlogs` "
         "and its exit code; repeat for several runs, counted together",
     )
+    parser.add_argument(
+        "--history",
+        default=os.path.expanduser("~/.cache/featx/test-counts.json"),
+        help="where each run's case count of the last green summary is kept, to say when a run counts fewer",
+    )
     args = parser.parse_args()
 
     passed = failed = skipped = 0
+    ran = {}
     for label, log_path, testlogs, exit_code in args.run:
         print(f"== {label}")
         p, f, s = count_run(log_path, testlogs, int(exit_code))
         print(f"{label}: {_counts(p, f, s)}")
+        ran[label] = p + f + s
         passed += p
         failed += f
         skipped += s
+    green = failed == 0 and passed > 0
+    for line in fewer_than_last_green(ran, args.history, green):
+        print(line)
     print(_counts(passed, failed, skipped))
-    return 0 if failed == 0 and passed > 0 else 1
+    return 0 if green else 1
+
+
+def fewer_than_last_green(ran, history_path, green):
+    """Lines naming each run that counted fewer cases than the same run in the
+    last green summary here (a target that stopped being built or found, a
+    case list that shrank); a green summary becomes the new record."""
+    try:
+        with open(history_path) as f:
+            last = json.load(f)
+    except (OSError, ValueError):
+        last = {}
+    lines = [f"note: {label} counted {count} cases, {last[label]} in the last green run here"
+             for label, count in ran.items() if count < last.get(label, 0)]
+    if green:
+        try:
+            os.makedirs(os.path.dirname(history_path), exist_ok=True)
+            with open(history_path, "w") as f:
+                json.dump({**last, **ran}, f, indent=1, sort_keys=True)
+        except OSError:
+            pass
+    return lines
 
 
 if __name__ == "__main__":

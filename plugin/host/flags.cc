@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <type_traits>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/marshalling.h"
@@ -15,99 +16,76 @@
 #include "plugin/did_you_mean.h"
 #include "plugin/status.h"
 
+namespace featx {
+namespace {
+
+// A flag's default, written as the flag holds it.
+template <typename T>
+T FlagDefault(const T& value) {
+  return value;
+}
+std::string FlagDefault(Mode mode) { return std::string(ModeName(mode)); }
+
+}  // namespace
+}  // namespace featx
+
 // Each flag's default is Config's (flags.h), so the two cannot drift apart.
 // Inside libfeatx.so these register in the plugin's own abseil (linked in,
 // its symbols local): a second copy of the plugin, or a host with its own
 // abseil, has a registry of its own, and no name is ever defined twice.
-ABSL_FLAG(std::vector<std::string>, featx_return_nodes, featx::Config().extractor.return_nodes,
-          "Nodes the model emits, comma-separated: node names or prefixes (`layer1` is the last node under "
-          "layer1), each optionally `spec:output_name`. Names as torchvision's get_graph_node_names.");
-ABSL_FLAG(std::vector<std::string>, featx_train_return_nodes, featx::Config().extractor.train_return_nodes,
-          "Instead of --featx_return_nodes: the nodes in train mode (with --featx_eval_return_nodes).");
-ABSL_FLAG(std::vector<std::string>, featx_eval_return_nodes, featx::Config().extractor.eval_return_nodes,
-          "Instead of --featx_return_nodes: the nodes in eval mode (with --featx_train_return_nodes).");
-ABSL_FLAG(std::string, featx_mode, std::string(featx::ModeName(featx::Config().extractor.mode)),
-          "What the rewritten forward returns: tap (its own output; featx::tap records the nodes for a capture or "
-          "a sink), dict ({name: Tensor} of the nodes), tuple (its own outputs, then the nodes; for Triton).");
-ABSL_FLAG(std::vector<std::string>, featx_leaf_modules, featx::Config().extractor.leaf_modules,
-          "Comma-separated module classes to keep as single nodes besides torch.nn's and torchvision.ops' "
-          "(bare `MyBlock` or qualified `mymodels.MyBlock`); each must occur in the model.");
-ABSL_FLAG(std::vector<std::string>, featx_leaf_functions, featx::Config().extractor.leaf_functions,
-          "Comma-separated Python functions to keep as single nodes, as FX keeps the functions it wraps (a "
-          "library's autowrap_functions, e.g. timm.models.swin_transformer.window_reverse, or its bare name "
-          "where only one function of the model has it); each must be called by the model.");
-ABSL_FLAG(std::string, featx_tracer, featx::Config().extractor.tracer,
-          "A library's registries of leaf modules and functions to add to the above, so names equal that "
-          "library's feature extraction: timm (timm.models.get_graph_node_names), or torchvision (nothing added).");
-ABSL_FLAG(std::vector<std::string>, featx_concrete_args, featx::Config().extractor.concrete_args,
-          "Comma-separated forward arguments fixed before naming, as name=value (None, True, False, an int or a "
-          "float), as torchvision's concrete_args: branches on them fold as FX decides them, and forward checks "
-          "each call passes that value, e.g. attn_mask=None,is_causal=False.");
-ABSL_FLAG(bool, featx_suppress_diff_warning, featx::Config().extractor.suppress_diff_warning,
-          "Do not warn when the model's train-mode and eval-mode node names differ.");
-ABSL_FLAG(std::vector<std::string>, featx_passes, featx::Config().extractor.passes,
-          "Advanced: the registered featx passes to run at load time, comma-separated, in order (a host's own "
-          "pipeline; they must end with featx.merge_train_eval). Empty: featx's load-time pipeline for the mode. "
-          "Loading the plugin lists them: featx passes, or torch.ops.featx.list_passes().");
-ABSL_FLAG(bool, featx_executor_hook, featx::Config().executor_hook,
-          "Opt-in, for hosts that cannot call featx at all: tap --featx_return_nodes (leaf module calls) in every "
-          "graph TorchScript's graph executor optimizes. Fires at the second no-grad call of forward, not at "
-          "load; read from FEATX_FLAGS when the plugin loads. See plugin/host/executor_hook.h.");
-ABSL_FLAG(std::string, featx_spool_dir, featx::Config().sinks.spool_dir,
-          "Tap mode in a host that opens no capture: write each request's activations to this directory, one "
-          "torch.load-able {tag: Tensor} file per request.");
-ABSL_FLAG(int32_t, featx_spool_max_files, featx::Config().sinks.spool_max_files,
-          "Keep at most this many files in --featx_spool_dir; oldest go first.");
-ABSL_FLAG(bool, featx_log_activations, featx::Config().sinks.log_activations,
-          "Tap mode in a host that opens no capture: log each request's activations (shape, mean, std, min, max) "
-          "through the host's logging.");
+#define FEATX_DEFINE_FLAG_(type, name, field, check, help) \
+  ABSL_FLAG(type, name, featx::FlagDefault(featx::Config().field), help);
+FEATX_FLAG_TABLE(FEATX_DEFINE_FLAG_)
+#undef FEATX_DEFINE_FLAG_
 
 namespace featx {
 namespace {
 
-// Errors carry only the reason; ApplyToken names the flag as it was written.
+// Parses a flag's text into its Config field. Errors carry only the reason;
+// ApplyToken names the flag as it was written.
 template <typename T>
-absl::Status Parse(absl::string_view text, T* value) {
+absl::Status Set(absl::string_view text, T* value) {
   std::string error;
   if (!absl::ParseFlag(text, value, &error)) return absl::InvalidArgumentError(error);
   return absl::OkStatus();
 }
+absl::Status Set(absl::string_view text, Mode* mode) {
+  FEATX_ASSIGN_OR_RETURN(*mode, ParseMode(text));
+  return absl::OkStatus();
+}
 
-using Setter = std::function<absl::Status(absl::string_view value, Config*)>;
+// The checks of FEATX_FLAG_TABLE.
+template <typename T>
+absl::Status AnyValue(const T&) {
+  return absl::OkStatus();
+}
+absl::Status AtLeastOneFile(int32_t files) {
+  return files < 1 ? absl::InvalidArgumentError("keep at least one file") : absl::OkStatus();
+}
+
+struct Rule {
+  std::function<absl::Status(absl::string_view value, Config*)> set;
+  bool boolean;  // may be written --featx_name or --nofeatx_name
+};
 
 // One rule per flag, wherever the value comes from (a host's command line,
-// FEATX_FLAGS, the C API's string).
-const std::map<std::string, Setter>& Setters() {
-  static const auto* setters = new std::map<std::string, Setter>{
-      {"featx_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.return_nodes); }},
-      {"featx_train_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.train_return_nodes); }},
-      {"featx_eval_return_nodes", [](auto v, Config* c) { return Parse(v, &c->extractor.eval_return_nodes); }},
-      {"featx_mode",
-       [](auto v, Config* c) {
-         FEATX_ASSIGN_OR_RETURN(c->extractor.mode, ParseMode(v));
-         return absl::OkStatus();
-       }},
-      {"featx_leaf_modules", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_modules); }},
-      {"featx_leaf_functions", [](auto v, Config* c) { return Parse(v, &c->extractor.leaf_functions); }},
-      {"featx_concrete_args", [](auto v, Config* c) { return Parse(v, &c->extractor.concrete_args); }},
-      {"featx_tracer", [](auto v, Config* c) { return Parse(v, &c->extractor.tracer); }},
-      {"featx_suppress_diff_warning", [](auto v, Config* c) { return Parse(v, &c->extractor.suppress_diff_warning); }},
-      {"featx_passes", [](auto v, Config* c) { return Parse(v, &c->extractor.passes); }},
-      {"featx_executor_hook", [](auto v, Config* c) { return Parse(v, &c->executor_hook); }},
-      {"featx_spool_dir", [](auto v, Config* c) { return Parse(v, &c->sinks.spool_dir); }},
-      {"featx_spool_max_files",
-       [](auto v, Config* c) {
-         FEATX_RETURN_IF_ERROR(Parse(v, &c->sinks.spool_max_files));
-         if (c->sinks.spool_max_files < 1) return absl::InvalidArgumentError("keep at least one file");
-         return absl::OkStatus();
-       }},
-      {"featx_log_activations", [](auto v, Config* c) { return Parse(v, &c->sinks.log_activations); }},
-  };
-  return *setters;
+// FEATX_FLAGS, the C API's string), by name.
+const std::map<std::string, Rule>& Rules() {
+#define FEATX_RULE_(type, name, field, check, help)      \
+  {#name,                                                \
+   {[](absl::string_view value, Config* config) {        \
+      FEATX_RETURN_IF_ERROR(Set(value, &config->field)); \
+      return check(config->field);                       \
+    },                                                   \
+    std::is_same_v<type, bool>}},
+  static const auto* rules = new std::map<std::string, Rule>{FEATX_FLAG_TABLE(FEATX_RULE_)};
+#undef FEATX_RULE_
+  return *rules;
 }
 
 bool IsBoolFlag(absl::string_view name) {
-  return name == "featx_suppress_diff_warning" || name == "featx_log_activations" || name == "featx_executor_hook";
+  auto it = Rules().find(std::string(name));
+  return it != Rules().end() && it->second.boolean;
 }
 
 absl::Status ApplyToken(absl::string_view written, Config* config) {
@@ -122,17 +100,17 @@ absl::Status ApplyToken(absl::string_view written, Config* config) {
   } else if (eq == absl::string_view::npos && IsBoolFlag(name)) {
     value = "true";
   }
-  auto it = Setters().find(name);
-  if (it == Setters().end()) {
+  auto it = Rules().find(name);
+  if (it == Rules().end()) {
     std::vector<std::string> names;
-    for (const auto& [known, setter] : Setters()) names.push_back(absl::StrCat("--", known));
+    for (const auto& [known, rule] : Rules()) names.push_back(absl::StrCat("--", known));
     return absl::InvalidArgumentError(
         absl::StrCat("unknown featx flag '--", name, "'", DidYouMean(absl::StrCat("--", name), names, 1)));
   }
-  if (eq == absl::string_view::npos && !IsBoolFlag(name)) {
+  if (eq == absl::string_view::npos && !it->second.boolean) {
     return absl::InvalidArgumentError(absl::StrCat(written, " needs a value: --", name, "=..."));
   }
-  absl::Status status = it->second(value, config);
+  absl::Status status = it->second.set(value, config);
   if (!status.ok()) return absl::InvalidArgumentError(absl::StrCat(written, ": ", status.message()));
   return absl::OkStatus();
 }
@@ -149,7 +127,7 @@ absl::StatusOr<Config> ConfigFromProcessFlags() {
   Config config;
   // Each flag the host set (on its command line or with absl::SetFlag) goes
   // through the same rule as in FEATX_FLAGS, written as abseil prints it.
-  for (const auto& [name, setter] : Setters()) {
+  for (const auto& [name, rule] : Rules()) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr || flag->CurrentValue() == flag->DefaultValue()) continue;
     FEATX_RETURN_IF_ERROR(
@@ -180,7 +158,7 @@ std::string WrapAsHelp(absl::string_view text) {
 
 std::string FlagsHelp() {
   std::string help;
-  for (const auto& [name, setter] : Setters()) {
+  for (const auto& [name, rule] : Rules()) {
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr) continue;
     help += WrapAsHelp(absl::StrFormat("--%s (%s); default: %s;", name, flag->Help(),

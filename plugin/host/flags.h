@@ -25,18 +25,61 @@
 #include "absl/strings/string_view.h"
 #include "plugin/options.h"
 
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_return_nodes);
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_train_return_nodes);
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_eval_return_nodes);
-ABSL_DECLARE_FLAG(std::string, featx_mode);
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_leaf_modules);
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_leaf_functions);
-ABSL_DECLARE_FLAG(std::vector<std::string>, featx_concrete_args);
-ABSL_DECLARE_FLAG(std::string, featx_tracer);
-ABSL_DECLARE_FLAG(bool, featx_suppress_diff_warning);
-ABSL_DECLARE_FLAG(std::string, featx_spool_dir);
-ABSL_DECLARE_FLAG(int32_t, featx_spool_max_files);
-ABSL_DECLARE_FLAG(bool, featx_log_activations);
+// Every featx flag, once: X(the flag's type, its name, the Config field it
+// sets, whose default is the flag's default, a check of the parsed value,
+// its help). flags.cc defines the abseil flags and the rule of each from this
+// table. Adding a flag is a line here (and, for a new kind of value, a Set
+// overload in flags.cc); the tests count the flags (tests/host/flags_test.cc).
+#define FEATX_FLAG_TABLE(X)                                                                            \
+  X(std::vector<std::string>, featx_return_nodes, extractor.return_nodes, AnyValue,                    \
+    "Nodes the model emits, comma-separated: node names or prefixes (`layer1` is the last node under " \
+    "layer1), each optionally `spec:output_name`. Names as torchvision's get_graph_node_names.")       \
+  X(std::vector<std::string>, featx_train_return_nodes, extractor.train_return_nodes, AnyValue,        \
+    "Instead of --featx_return_nodes: the nodes in train mode (with --featx_eval_return_nodes).")      \
+  X(std::vector<std::string>, featx_eval_return_nodes, extractor.eval_return_nodes, AnyValue,          \
+    "Instead of --featx_return_nodes: the nodes in eval mode (with --featx_train_return_nodes).")      \
+  X(std::string, featx_mode, extractor.mode, AnyValue,                                                 \
+    "What the rewritten forward returns: tap (its own output; featx::tap records the nodes for a "     \
+    "capture or a sink), dict ({name: Tensor} of the nodes), tuple (its own outputs, then the nodes; " \
+    "for Triton).")                                                                                    \
+  X(std::vector<std::string>, featx_leaf_modules, extractor.leaf_modules, AnyValue,                    \
+    "Comma-separated module classes to keep as single nodes besides torch.nn's and torchvision.ops' "  \
+    "(bare `MyBlock` or qualified `mymodels.MyBlock`); each must occur in the model.")                 \
+  X(std::vector<std::string>, featx_leaf_functions, extractor.leaf_functions, AnyValue,                \
+    "Comma-separated Python functions to keep as single nodes, as FX keeps the functions it wraps (a " \
+    "library's autowrap_functions, e.g. timm.models.swin_transformer.window_reverse, or its bare name" \
+    " where only one function of the model has it); each must be called by the model.")                \
+  X(std::string, featx_tracer, extractor.tracer, AnyValue,                                             \
+    "A library's registries of leaf modules and functions to add to the above, so names equal that "   \
+    "library's feature extraction: timm (timm.models.get_graph_node_names), or torchvision (nothing "  \
+    "added).")                                                                                         \
+  X(std::vector<std::string>, featx_concrete_args, extractor.concrete_args, AnyValue,                  \
+    "Comma-separated forward arguments fixed before naming, as name=value (None, True, False, an int " \
+    "or a float), as torchvision's concrete_args: branches on them fold as FX decides them, and "      \
+    "forward checks each call passes that value, e.g. attn_mask=None,is_causal=False.")                \
+  X(bool, featx_suppress_diff_warning, extractor.suppress_diff_warning, AnyValue,                      \
+    "Do not warn when the model's train-mode and eval-mode node names differ.")                        \
+  X(std::vector<std::string>, featx_passes, extractor.passes, AnyValue,                                \
+    "Advanced: the registered featx passes to run at load time, comma-separated, in order (a host's "  \
+    "own pipeline; they must end with featx.merge_train_eval). Empty: featx's load-time pipeline for " \
+    "the mode. Loading the plugin lists them: featx passes, or torch.ops.featx.list_passes().")        \
+  X(bool, featx_executor_hook, executor_hook, AnyValue,                                                \
+    "Opt-in, for hosts that cannot call featx at all: tap --featx_return_nodes (leaf module calls) in" \
+    " every graph TorchScript's graph executor optimizes. Fires at the second no-grad call of "        \
+    "forward, not at load; read from FEATX_FLAGS when the plugin loads. See "                          \
+    "plugin/host/executor_hook.h.")                                                                    \
+  X(std::string, featx_spool_dir, sinks.spool_dir, AnyValue,                                           \
+    "Tap mode in a host that opens no capture: write each request's activations to this directory, "   \
+    "one torch.load-able {tag: Tensor} file per request.")                                             \
+  X(int32_t, featx_spool_max_files, sinks.spool_max_files, AtLeastOneFile,                             \
+    "Keep at most this many files in --featx_spool_dir; oldest go first.")                             \
+  X(bool, featx_log_activations, sinks.log_activations, AnyValue,                                      \
+    "Tap mode in a host that opens no capture: log each request's activations (shape, mean, std, min," \
+    " max) through the host's logging.")
+
+#define FEATX_DECLARE_FLAG_(type, name, field, check, help) ABSL_DECLARE_FLAG(type, name);
+FEATX_FLAG_TABLE(FEATX_DECLARE_FLAG_)
+#undef FEATX_DECLARE_FLAG_
 
 namespace featx {
 

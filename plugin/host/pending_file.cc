@@ -13,16 +13,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/status.h"
 
 namespace featx {
 namespace {
-
-absl::Status Error(int error, const std::string& what) {
-  const std::string message = absl::StrCat(what, ": ", std::strerror(error));
-  if (error == ENOENT || error == ENOTDIR) return absl::NotFoundError(message);
-  if (error == EACCES || error == EPERM || error == EROFS) return absl::PermissionDeniedError(message);
-  return absl::UnavailableError(message);
-}
 
 // The mode a new file gets from the umask (mkostemp makes 0600).
 mode_t DefaultFileMode() {
@@ -45,7 +39,7 @@ absl::StatusOr<PendingFile> PendingFile::Create(const std::string& destination) 
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string temporary = (dir / absl::StrCat(".", path.filename().string(), ".featx-XXXXXX")).string();
   const int fd = mkostemp(temporary.data(), O_CLOEXEC);
-  if (fd < 0) return Error(errno, absl::StrCat("cannot write '", destination, "'"));
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write '", destination, "'"));
   ::fchmod(fd, DefaultFileMode());
   ::close(fd);
   return PendingFile(destination, std::move(temporary));
@@ -70,7 +64,7 @@ PendingFile::~PendingFile() {
 absl::Status PendingFile::Write(absl::string_view bytes) {
   const std::string what = absl::StrCat("cannot write '", destination_, "'");
   const int fd = ::open(temporary_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Error(errno, what);
+  if (fd < 0) return ErrnoStatus(errno, what);
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -78,18 +72,18 @@ absl::Status PendingFile::Write(absl::string_view bytes) {
     if (n <= 0) {
       const int error = n < 0 ? errno : ENOSPC;
       ::close(fd);
-      return Error(error, what);
+      return ErrnoStatus(error, what);
     }
     done += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) return Error(errno, what);
+  if (::close(fd) != 0) return ErrnoStatus(errno, what);
   return absl::OkStatus();
 }
 
 absl::Status PendingFile::Commit() {
   if (temporary_.empty()) return absl::FailedPreconditionError(absl::StrCat("'", destination_, "' was committed"));
   if (::rename(temporary_.c_str(), destination_.c_str()) != 0) {
-    return Error(errno, absl::StrCat("cannot write '", destination_, "'"));
+    return ErrnoStatus(errno, absl::StrCat("cannot write '", destination_, "'"));
   }
   temporary_.clear();
   return absl::OkStatus();

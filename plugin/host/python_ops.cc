@@ -56,7 +56,7 @@ absl::StatusOr<std::string> RewriteFile(const std::string& model_path, const std
   FEATX_RETURN_IF_ERROR(InstrumentInPlace(module, config.extractor, &manifest));
   FEATX_ASSIGN_OR_RETURN(std::string json, TorchCall([&] { return ManifestJson(manifest); }));
   FEATX_ASSIGN_OR_RETURN(PendingFile output, PendingFile::Create(output_path));
-  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(output.path()); }));
+  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(output.path()); }, absl::StatusCode::kUnavailable));
   FEATX_RETURN_IF_ERROR(output.Commit());
   // The rewritten file's own sink, for when this process loads it.
   if (!config.extractor.request_sink.empty()) SetRequestSink(config.extractor.request_sink, std::move(sink));

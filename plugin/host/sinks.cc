@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "plugin/host/torch_save.h"
 #include "plugin/log.h"
+#include "plugin/status.h"
 
 namespace featx {
 namespace {
@@ -198,7 +199,7 @@ class Spool {
     absl::Status WriteFile(const std::vector<char>& bytes) const {
       const std::string name = absl::StrFormat("featx-%d-%s-%08d.pt", getpid(), ProcessNonce(), next_file.fetch_add(1));
       auto [partial, fd] = CreateTemporary(dir, name);
-      if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create a file in ", dir, ": ", Errno(errno)));
+      if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot create a file in ", dir));
       absl::Status status = WriteAll(fd, bytes);
       if (::close(fd) != 0 && status.ok()) status = absl::UnavailableError(Errno(errno));
       if (status.ok() && RenameNoReplace(partial, absl::StrCat(dir, "/", name)) != 0) {
@@ -254,13 +255,13 @@ absl::Status PrepareSpoolDir(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
-    if (ec) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot create the directory (", ec.message(), ")"));
+    if (ec) return ErrnoStatus(ec.value(), absl::StrCat(flag, ": cannot create the directory"));
     fs::permissions(dir, fs::perms::owner_all, ec);
   }
   if (!fs::is_directory(dir, ec)) return absl::InvalidArgumentError(absl::StrCat(flag, ": not a directory"));
   auto [probe, fd] = CreateTemporary(dir, "featx-probe");
   if (fd < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot write a file there (", Errno(errno), ")"));
+    return ErrnoStatus(errno, absl::StrCat(flag, ": cannot write a file there"));
   }
   ::close(fd);
   ::unlink(probe.c_str());

@@ -8,9 +8,11 @@ def run(featx, *args, env=None):
 
 
 class CliTestCase(unittest.TestCase):
-    def assertCleanError(self, result, *fragments):
-        """Failed with a message, not a crash or a backtrace."""
-        self.assertIn(result.returncode, (1, 2), result.stderr)
+    def assertCleanError(self, result, *fragments, code=2):
+        """Failed with a message, not a crash or a backtrace, and the exit code
+        plugin/status.h gives its kind of error: 2 for a request that is wrong
+        (the default), 1 for one that could not be done (I/O, featx itself)."""
+        self.assertEqual(result.returncode, code, result.stderr)
         for fragment in fragments:
             self.assertIn(fragment, result.stderr)
         for crash in ("terminate called", "Segmentation", "Exception raised from", "frame #"):

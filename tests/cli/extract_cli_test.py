@@ -184,6 +184,19 @@ torch.save({{"out": out, **acts}}, {self.out("tap_acts.pt")!r})
             self.assertEqual(f.read(), "an earlier output")
         self.assertEqual([f for f in os.listdir(self.tmp.name) if ".featx-" in f], [], "temporary files left")
 
+    # Exit codes say whose the error is: 2 for a request that is wrong (a
+    # misspelt flag, a file that is not there), 1 for one that could not be
+    # done (sysfs takes no new file, even from root).
+    def test_exit_codes_tell_a_wrong_request_from_a_failed_one(self):
+        model = "--model=" + path("resnet18.pt")
+        self.assertCleanError(featx("rewrite", model, "--return_nodes=fc", "--output=" + self.out("a.pt"),
+                                    "--featx_mdoe=tap"),
+                              "unknown flag '--featx_mdoe'; did you mean '--featx_mode'", code=2)
+        self.assertCleanError(featx("rewrite", "--model=/nonexistent/m.pt", "--return_nodes=fc",
+                                    "--output=" + self.out("b.pt")), "does not exist", code=2)
+        self.assertCleanError(featx("rewrite", model, "--return_nodes=fc", "--output=/sys/featx-test.pt"),
+                              "cannot write '/sys/featx-test.pt'", code=1)
+
     # --mode and --return_nodes are featx's --featx_mode and
     # --featx_return_nodes under short names: either spelling writes the same
     # model, and a host's spelling is never silently ignored.

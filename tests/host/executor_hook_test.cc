@@ -145,7 +145,9 @@ TEST(ExecutorHookNames, LeafCallNamesAreFeatxsOnEveryModel) {
   const std::map<std::string, std::vector<std::string>> kUnseen = {
       {"interface_block", {"block.conv", "block.relu"}},
   };
-  size_t found = 0, wanted = 0;
+  // Every leaf call featx names, and those the hook finds; they differ by
+  // kUnseen's calls alone.
+  size_t found = 0, all = 0, unseen_calls = 0;
   for (const std::string& name : testing::AvailableReferenceModels()) {
     testing::ReferenceModel ref = testing::MustLoadReferenceModel(name);
     ref.module.eval();
@@ -183,12 +185,16 @@ TEST(ExecutorHookNames, LeafCallNamesAreFeatxsOnEveryModel) {
     std::printf("%-20s finds %3zu of featx's %3zu leaf calls%s%s\n", name.c_str(), common, featx_names.size(),
                 missed.empty() ? "" : "; missed: ", absl::StrJoin(missed, ",").substr(0, 300).c_str());
     auto unseen = kUnseen.find(name);
-    EXPECT_EQ(missed, unseen == kUnseen.end() ? std::vector<std::string>() : unseen->second) << name;
+    const std::vector<std::string> expected_unseen =
+        unseen == kUnseen.end() ? std::vector<std::string>() : unseen->second;
+    EXPECT_EQ(missed, expected_unseen) << name;
     found += common;
-    wanted += featx_names.size() - missed.size();
+    all += featx_names.size();
+    unseen_calls += expected_unseen.size();
   }
-  std::printf("all models: %zu of %zu leaf calls (%.1f%%)\n", found, wanted, 100.0 * found / wanted);
-  EXPECT_EQ(found, wanted);
+  std::printf("all models: %zu of featx's %zu leaf calls; %zu behind a torch.jit.interface\n", found, all,
+              unseen_calls);
+  EXPECT_EQ(found + unseen_calls, all);
 }
 
 }  // namespace

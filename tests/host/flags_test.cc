@@ -120,10 +120,23 @@ TEST(Flags, ConcreteArgsAreAList) {
 }
 
 // The flags read their defaults from Config: every featx flag's default,
-// applied as a host would write it, leaves a default Config as it was.
+// applied as a host would write it to a Config whose every field was changed,
+// gives back a default Config (so each flag sets its field, and to its default).
 TEST(Flags, EveryFlagsDefaultIsConfigsDefault) {
   const Config defaults;
   Config config;
+  config.extractor.return_nodes = config.extractor.train_return_nodes = config.extractor.eval_return_nodes = {"x"};
+  config.extractor.mode = Mode::kDict;
+  config.extractor.leaf_modules = {"M"};
+  config.extractor.leaf_functions = {"f"};
+  config.extractor.concrete_args = {"a=None"};
+  config.extractor.tracer = "timm";
+  config.extractor.passes = {"featx.prune"};
+  config.extractor.suppress_diff_warning = !defaults.extractor.suppress_diff_warning;
+  config.executor_hook = !defaults.executor_hook;
+  config.sinks.spool_dir = "/spool";
+  config.sinks.spool_max_files = defaults.sinks.spool_max_files + 1;
+  config.sinks.log_activations = !defaults.sinks.log_activations;
   int flags = 0;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (!absl::StartsWith(name, "featx_")) continue;

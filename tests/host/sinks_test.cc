@@ -18,6 +18,7 @@
 #include <torch/serialize.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "plugin/c_api.h"
@@ -83,7 +84,7 @@ TEST(Sinks, InstrumentIsTransactionalAcrossTheSink) {
   EXPECT_EQ(featx_instrument(&ref.module,
                              "--featx_mode=tap --featx_return_nodes=conv --featx_spool_dir=/proc/featx-spool/acts",
                              error, sizeof error),
-            3);
+            5);  // NotFound (plugin/status.h: ErrnoStatus): /proc takes no new directory
   EXPECT_THAT(std::string(error), HasSubstr("--featx_spool_dir=/proc/featx-spool/acts: cannot create"));
   EXPECT_EQ(ref.module.get_method("forward").graph()->toString(), before);
 }
@@ -125,25 +126,49 @@ TEST(Sinks, TheBoundHoldsForTheDirectoryWhoeverWrites) {
 
 // The spool wrote through `.featx-<pid>-<n>.pt.partial`, so a link planted
 // under that name overwrote a file outside the directory.
+// Someone who can write the spool directory plants links, to a file of the
+// server's, at the very names the next files will take (featx-<pid>-<nonce>-<n>.pt,
+// learnt from the first file). Those requests are dropped and counted; the
+// linked file is never written, and the links stay as they were.
 TEST(Sinks, SpoolFilesArePrivateAndNeverWrittenThroughAPlantedLink) {
   const std::string dir = TempDir("planted");
   absl::StatusOr<RequestSink> sink = MakeSink({.spool_dir = dir});
   ASSERT_TRUE(sink.ok());
+  (*sink)(OneActivation(0));
+  FlushSinks();
+  std::vector<std::string> files = SpoolFiles(dir);
+  ASSERT_EQ(files.size(), 1u);
+  const std::string first = fs::path(files[0]).filename().string();  // featx-<pid>-<nonce>-<n>.pt
+  const size_t dash = first.rfind('-');
+  int n = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(first.substr(dash + 1, first.size() - dash - 4), &n)) << first;
   const std::string victim = TempDir("victim");
   std::ofstream(victim) << "precious";
-  for (int n = 0; n < 4; ++n) {
-    fs::create_symlink(victim, fs::path(dir) / absl::StrFormat(".featx-%d-%08d.pt.partial", getpid(), n));
+  std::vector<fs::path> planted;
+  for (int k = 1; k <= 4; ++k) {
+    planted.push_back(fs::path(dir) / absl::StrFormat("%s-%08d.pt", first.substr(0, dash), n + k));
+    fs::create_symlink(victim, planted.back());
   }
-  for (int i = 0; i < 4; ++i) (*sink)(OneActivation(i));
+  const SinkCounters before = GetSinkCounters();
+  for (int i = 1; i <= 4; ++i) (*sink)(OneActivation(i));
   FlushSinks();
   std::ifstream in(victim);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), "precious");
-  const std::vector<std::string> files = SpoolFiles(dir);
-  ASSERT_EQ(files.size(), 4u);
+  for (const fs::path& link : planted) {
+    ASSERT_TRUE(fs::is_symlink(link)) << link << " was replaced";
+    EXPECT_EQ(fs::read_symlink(link), victim) << link;
+  }
+  EXPECT_EQ(GetSinkCounters().dropped - before.dropped, 4u);
+  files = SpoolFiles(dir);
   for (const std::string& file : files) {
+    if (fs::is_symlink(file)) continue;
     struct stat st;
     ASSERT_EQ(::stat(file.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600) << file;
+  }
+  // No temporary file is left behind either.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    EXPECT_FALSE(absl::StartsWith(entry.path().filename().string(), ".")) << entry.path();
   }
 }
 

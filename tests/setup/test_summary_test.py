@@ -29,8 +29,9 @@ def unittest_xml(passed):
 
 
 class TestSummaryTest(unittest.TestCase):
-    def summarize(self, log_lines, exit_code, xml_by_target, age_by_target=None):
-        """age_by_target: seconds to date a target directory's test.xml back by."""
+    def summarize(self, log_lines, exit_code, xml_by_target, age_by_target=None, history=None):
+        """age_by_target: seconds to date a target directory's test.xml back by;
+        history: the file of the last green counts (a fresh one by default)."""
         with tempfile.TemporaryDirectory() as d:
             for target, text in xml_by_target.items():
                 os.makedirs(os.path.join(d, target))
@@ -42,7 +43,8 @@ class TestSummaryTest(unittest.TestCase):
             log = os.path.join(d, "log")
             with open(log, "w") as f:
                 f.write("\n".join(log_lines) + "\n")
-            result = subprocess.run([sys.executable, SUMMARY, "--run", "label", log, d, str(exit_code)],
+            result = subprocess.run([sys.executable, SUMMARY, "--run", "label", log, d, str(exit_code),
+                                     "--history", history or os.path.join(d, "history.json")],
                                     capture_output=True, text=True, timeout=60)
         return result.returncode, result.stdout.splitlines()
 
@@ -107,6 +109,18 @@ class TestSummaryTest(unittest.TestCase):
                 ran.append([line.split()[1] for line in out.splitlines() if line.startswith("ran ")])
                 self.assertTrue(os.path.exists(status), "the runner must tell Bazel it shards")
         self.assertEqual(ran, [["a", "b", "c"], ["d", "e"]])
+
+    def test_a_run_counting_fewer_cases_than_the_last_green_one_says_so(self):
+        with tempfile.TemporaryDirectory() as d:
+            history = os.path.join(d, "counts.json")
+            target = "tests/python/t"
+            code, lines = self.summarize(["//tests/python:t    PASSED in 1.0s"], 0, {target: unittest_xml(5)},
+                                         history=history)
+            self.assertFalse([line for line in lines if line.startswith("note:")], lines)
+            code, lines = self.summarize(["//tests/python:t    PASSED in 1.0s"], 0, {target: unittest_xml(3)},
+                                         history=history)
+        self.assertIn("note: label counted 3 cases, 5 in the last green run here", lines)
+        self.assertEqual(lines[-1], "3 passed, 0 failed")
 
     def test_a_run_without_skips_ends_with_passed_and_failed_only(self):
         code, lines = self.summarize(["//a:b    PASSED in 1.0s", "//a:c    FAILED TO BUILD"], 1, {})

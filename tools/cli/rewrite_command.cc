@@ -49,7 +49,7 @@ absl::Status RewriteCommand() {
     FEATX_RETURN_IF_ERROR(file.Write(text));
     side_files.push_back(std::move(file));
   }
-  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(model_file.path()); }));
+  FEATX_RETURN_IF_ERROR(TorchCall([&] { module.save(model_file.path()); }, absl::StatusCode::kUnavailable));
   FEATX_RETURN_IF_ERROR(model_file.Commit());
   for (PendingFile& file : side_files) FEATX_RETURN_IF_ERROR(file.Commit());
   if (!triton_path.empty()) std::printf("wrote %s (Triton config)\n", triton_path.c_str());

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs featx's host, ops, C API, threads and CLI tests (targets.txt) under
+# Runs featx's host, ops, C API, threads and pipeline tests (targets.txt) under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the multithreaded ones
 # (tsan_targets.txt) under ThreadSanitizer
 # (.bazelrc's asan and tsan configs), against FEATX_LIBTORCH (debian by
