@@ -41,10 +41,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "plugin/c_api.h"
 #include "plugin/torch_compat.h"
 #include "tools/large_stack.h"
@@ -100,6 +104,22 @@ std::string PluginPath(int argc, char** argv) {
 
 // A request's answer: a tensor's shape and sum; a tuple's tensors by Triton's
 // names (OUTPUT__i), as a tuple-mode model answers Triton.
+// What a failed request says: torch's interpreter errors open with "The
+// following operation failed in the TorchScript interpreter." and a
+// TorchScript traceback, and say what went wrong on their last line
+// ("RuntimeError: Given groups=1, weight of size [64, 3, 7, 7], expected ...").
+std::string RequestError(const std::exception& e) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&e);
+  const std::string what = torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
+  std::vector<absl::string_view> lines = absl::StrSplit(what, '\n', absl::SkipWhitespace());
+  if (lines.empty()) return "an error without a message";
+  if (absl::StartsWith(lines.front(), "The following operation failed in the TorchScript interpreter") &&
+      lines.size() > 1) {
+    return absl::StrCat("the model raised ", absl::StripAsciiWhitespace(lines.back()));
+  }
+  return std::string(lines.front());
+}
+
 std::string Describe(const c10::IValue& out) {
   auto tensor = [](const at::Tensor& t) { return absl::StrFormat("%s sum=%.6g", Shape(t), t.sum().item<double>()); };
   if (out.isTensor()) return tensor(out.toTensor());
@@ -240,9 +260,7 @@ int Serve(int argc, char** argv) {
           // A failed request is an error answer; the server goes on.
           if (capture) capture_end(nullptr, err, sizeof err);
           ++failed;
-          const c10::Error* torch_error = dynamic_cast<const c10::Error*>(&e);
-          std::string message = torch_error != nullptr ? torch_error->what_without_backtrace() : e.what();
-          message = message.substr(0, message.find('\n'));
+          const std::string message = RequestError(e);
           std::lock_guard<std::mutex> lock(print_mutex);
           std::fprintf(stderr, "featx_host: request %d failed: %s\n", i, message.c_str());
           continue;

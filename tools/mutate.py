@@ -79,7 +79,7 @@ MUTATIONS = [
              "plugin/passes/concrete_args.cc",
              "graph->insertNode(graph->create(c10::prim::RaiseException, {message, "
              "graph->insertConstant(c10::IValue())}, 0));",
-             "(void)message;", ["//tests/python:api_test", "//tests/names:passes_test"]),
+             "(void)message;", ["//tests/python:api_test", "//tests/extract:dict_extractor_test"]),
     Mutation("per_thread_capture", "a capture holds its own thread's activations only (docs/design.md)",
              "ops/capture.cc", "thread_local Capture* innermost = nullptr;", "Capture* innermost = nullptr;",
              ["//tests/host:threads_test", "//tests/ops:capture_test"]),

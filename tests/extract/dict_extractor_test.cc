@@ -192,5 +192,36 @@ TEST_F(ExtractorErrorTest, UnknownLeafModule) {
   ExpectErrorAndUnchanged(WithLeaves({.return_nodes = {"fc"}}, {"BasicBlok"}), "did you mean 'BasicBlock'");
 }
 
+// concrete_args, as FX specializes them: the branch on the fixed argument
+// folds (its node is gone), the extractor runs on calls that pass the value,
+// and a call that passes another raises FX's AssertionError.
+TEST(DictExtractor, ConcreteArgsFoldTheirBranchesAndAreCheckedOnEveryCall) {
+  torch::jit::Module model("Masked");
+  model.define(R"(
+def forward(self, x, mask: Optional[Tensor] = None):
+    y = x * 2.0
+    if mask is None:
+        return y + 1.0
+    return y * mask
+)");
+  ExtractorOptions options;
+  options.return_nodes = {"mul", "add"};
+  options.concrete_args = {"mask=None"};
+  absl::StatusOr<NodeNames> names = GetGraphNodeNames(model, options);
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_THAT(names->eval, ::testing::Not(::testing::Contains("mul_1")));
+  absl::StatusOr<torch::jit::Module> extractor = CreateFeatureExtractor(model, options);
+  ASSERT_TRUE(extractor.ok()) << extractor.status();
+  const at::Tensor x = torch::ones({2});
+  c10::Dict<c10::IValue, c10::IValue> out = extractor->forward({x}).toGenericDict();
+  EXPECT_TRUE(out.at("add").toTensor().equal(torch::full({2}, 3.0)));
+  try {
+    extractor->forward({x, torch::ones({2})});
+    ADD_FAILURE() << "a call with a mask ran";
+  } catch (const std::exception& e) {  // TorchScript's raise: a torch::jit::JITException
+    EXPECT_THAT(e.what(), HasSubstr("mask has been specialized to have value None but got another value"));
+  }
+}
+
 }  // namespace
 }  // namespace featx

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -109,6 +110,19 @@ TEST(Sinks, EachModelKeepsItsOwnSink) {
 
 // Two spools on one directory stand for two processes, or a restart: names
 // never collide, and the directory keeps its bound.
+// After every file, not only at the end: the directory never holds more
+// than the bound.
+TEST(Sinks, TheBoundHoldsAfterEachFile) {
+  const std::string dir = TempDir("each");
+  absl::StatusOr<RequestSink> sink = MakeSink({.spool_dir = dir, .spool_max_files = 3});
+  ASSERT_TRUE(sink.ok());
+  for (int i = 1; i <= 6; ++i) {
+    (*sink)(OneActivation(i));
+    FlushSinks();
+    EXPECT_EQ(SpoolFiles(dir).size(), static_cast<size_t>(std::min(i, 3))) << "after file " << i;
+  }
+}
+
 TEST(Sinks, TheBoundHoldsForTheDirectoryWhoeverWrites) {
   const std::string dir = TempDir("bound");
   absl::StatusOr<RequestSink> one = MakeSink({.spool_dir = dir, .spool_max_files = 3});
