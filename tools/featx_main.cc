@@ -8,7 +8,10 @@
 //   featx passes
 //
 // Errors go to stderr with a non-zero exit; torch's exceptions never escape.
+#include <algorithm>
 #include <cstdio>
+#include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "plugin/did_you_mean.h"
@@ -69,38 +73,100 @@ class StderrWarningHandler : public featx::compat::WarningHandler {
   void Handle(const std::string& message) override { std::fprintf(stderr, "featx: warning: %s\n", message.c_str()); }
 };
 
-// Every `--name[=value]` names a flag: an unknown one is a usage error (exit
-// 2) with the closest names, before abseil's parser, which would end the
-// process with 1 and no suggestion.
-absl::Status CheckFlagNames(const std::vector<std::string>& args) {
-  std::vector<std::string> known;
-  for (const auto& [name, flag] : absl::GetAllFlags()) known.push_back(absl::StrCat("--", name));
+// Each command, and the flags it reads (short names spelled out:
+// --mode is --featx_mode). A flag of featx's given to a command that does not
+// read it is an error, never silently ignored; abseil's own (--helpfull) pass.
+struct Command {
+  std::string name;
+  absl::Status (*run)();
+  std::vector<std::string> flags;
+};
+
+std::vector<std::string> Concat(std::initializer_list<std::vector<std::string>> lists) {
+  std::vector<std::string> all;
+  for (const std::vector<std::string>& list : lists) all.insert(all.end(), list.begin(), list.end());
+  return all;
+}
+
+const std::vector<Command>& Commands() {
+  static const std::vector<std::string> tracer = {"featx_leaf_modules", "featx_leaf_functions", "featx_tracer",
+                                                  "featx_concrete_args", "featx_suppress_diff_warning"};
+  static const std::vector<std::string> choice = {"featx_return_nodes", "featx_train_return_nodes",
+                                                  "featx_eval_return_nodes", "featx_mode", "featx_passes"};
+  static const auto* commands = new std::vector<Command>{
+      {"names", &featx::cli::NamesCommand, Concat({tracer, {"model", "format", "input", "shapes"}})},
+      {"extract", &featx::cli::ExtractCommand, Concat({tracer, choice, {"model", "input", "output"}})},
+      {"rewrite", &featx::cli::RewriteCommand,
+       Concat({tracer, choice, {"model", "output", "manifest", "triton_config", "input"}})},
+      {"demo", &featx::cli::DemoCommand, {}},
+      {"passes", &featx::cli::PassesCommand, {}},
+  };
+  return *commands;
+}
+
+// The names of the flags given on the command line (`--name[=value]`,
+// `--noname` as `name` when `name` is a boolean flag).
+std::vector<std::string> GivenFlagNames(const std::vector<std::string>& args) {
+  std::vector<std::string> names;
   for (size_t i = 1; i < args.size(); ++i) {
     absl::string_view arg = args[i];
     if (arg == "--") break;
     if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
-    const std::string name(arg.substr(0, arg.find('=')));
-    if (absl::FindCommandLineFlag(name) != nullptr) continue;
-    // --nofoo for a boolean --foo.
-    if (absl::StartsWith(name, "no") && arg.find('=') == absl::string_view::npos &&
-        absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
-      continue;
+    std::string name(arg.substr(0, arg.find('=')));
+    if (absl::FindCommandLineFlag(name) == nullptr && absl::StartsWith(name, "no") &&
+        arg.find('=') == absl::string_view::npos && absl::FindCommandLineFlag(name.substr(2)) != nullptr) {
+      name = name.substr(2);
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown flag '--", name, "'", featx::DidYouMean(absl::StrCat("--", name), known, 1)));
+    names.push_back(name);
+  }
+  return names;
+}
+
+// An unknown flag is a usage error (exit 2) with the closest names, found
+// before abseil's parser, which would end the process with 1 and no
+// suggestion; so is a flag of featx's the command does not read.
+absl::Status CheckFlags(const std::string& command, const std::vector<std::string>& args) {
+  std::vector<std::string> known;
+  for (const auto& [name, flag] : absl::GetAllFlags()) known.push_back(absl::StrCat("--", name));
+  std::set<std::string> featxs;  // every flag some command reads
+  for (const Command& c : Commands()) featxs.insert(c.flags.begin(), c.flags.end());
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::StartsWith(name, "featx_")) featxs.insert(std::string(name));
+  }
+  const auto it =
+      std::find_if(Commands().begin(), Commands().end(), [&](const Command& c) { return c.name == command; });
+  for (const std::string& name : GivenFlagNames(args)) {
+    if (absl::FindCommandLineFlag(name) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag '--", name, "'", featx::DidYouMean(absl::StrCat("--", name), known, 1)));
+    }
+    if (it == Commands().end() || featxs.count(name) == 0) continue;
+    if (std::find(it->flags.begin(), it->flags.end(), name) == it->flags.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("featx ", command, " does not read --", name,
+                       it->flags.empty() ? " (it reads no flags)"
+                                         : absl::StrCat(" (it reads --", absl::StrJoin(it->flags, ", --"), ")")));
+    }
   }
   return absl::OkStatus();
 }
 
+// The first argument that is not a flag: the command.
+std::string CommandOf(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (!absl::StartsWith(args[i], "-")) return args[i];
+  }
+  return "help";
+}
+
 absl::Status Run(const std::string& command) {
-  if (command == "names") return featx::cli::NamesCommand();
-  if (command == "extract") return featx::cli::ExtractCommand();
-  if (command == "rewrite") return featx::cli::RewriteCommand();
-  if (command == "demo") return featx::cli::DemoCommand();
-  if (command == "passes") return featx::cli::PassesCommand();
-  return absl::InvalidArgumentError(
-      "unknown command '" + command + "'" +
-      featx::DidYouMean(command, {"names", "extract", "rewrite", "demo", "passes", "help"}) + "\n\n" + kUsage);
+  for (const Command& c : Commands()) {
+    if (c.name == command) return c.run();
+  }
+  std::vector<std::string> names = {"help"};
+  for (const Command& c : Commands()) names.push_back(c.name);
+  return absl::InvalidArgumentError("unknown command '" + command + "'" + featx::DidYouMean(command, names) + "\n\n" +
+                                    kUsage);
 }
 
 }  // namespace
@@ -115,9 +181,9 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> argv_spelled;
   for (std::string& arg : *spelled) argv_spelled.push_back(arg.data());
-  if (absl::Status names = CheckFlagNames(*spelled); !names.ok()) {
-    std::fprintf(stderr, "featx: %s\n", std::string(names.message()).c_str());
-    return featx::ExitCode(names);
+  if (absl::Status flags = CheckFlags(CommandOf(*spelled), *spelled); !flags.ok()) {
+    std::fprintf(stderr, "featx: %s\n", std::string(flags.message()).c_str());
+    return featx::ExitCode(flags);
   }
   featx::cli::UseLibraryDefaults();
   std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv_spelled.size()), argv_spelled.data());

@@ -127,6 +127,15 @@ class NamesCliTest(CliTestCase):
     def test_shapes_without_input(self):
         self.assertCleanError(featx("names", "--model=" + model("golden"), "--shapes"), "give it an input with --input")
 
+    # --format was read by names only, and silently ignored by extract.
+    def test_a_flag_the_command_does_not_read_is_an_error(self):
+        result = featx("extract", "--model=" + model("golden"), "--format=json")
+        self.assertCleanError(result, "featx extract does not read --format (it reads ")
+        result = featx("names", "--model=" + model("golden"), "--return_nodes=fc")
+        self.assertCleanError(result, "featx names does not read --featx_return_nodes")
+        result = featx("demo", "--featx_mode=dict")
+        self.assertCleanError(result, "featx demo does not read --featx_mode (it reads no flags)")
+
     def test_unknown_command_suggests_the_closest(self):
         self.assertCleanError(featx("nmaes"), "unknown command 'nmaes'", "did you mean 'names'")
 

@@ -1,5 +1,7 @@
 // The subcommands of `featx` (docs/design.md, "Command line"). Each reads its flags,
 // prints its result to stdout and returns a Status; main prints errors.
+// tools/featx_main.cc's Commands() lists each with the flags it reads (a flag
+// a command does not read is an error): a new command goes there too.
 #pragma once
 
 #include "absl/status/status.h"
