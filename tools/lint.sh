@@ -60,10 +60,19 @@ check buildifier "$venv/bin/buildifier" --mode=check --lint=off "${starlark[@]}"
 check ruff "$venv/bin/ruff" check --quiet "${python[@]}" || rc=1
 check docs /usr/bin/python3 tools/check_docs.py "$root" || rc=1
 header_deps() {
-  local query
+  local query errors
   query=$(mktemp)
-  tools/bazel.sh query 'kind("cc_(library|binary|test)", //... + @com_google_absl//absl/...)' --output=xml \
-    >"$query" 2>/dev/null || { echo "bazel query failed: tools/bazel.sh query //..."; return 1; }
+  errors=$(mktemp)
+  # The first libtorch of a list (tools/run_tests.sh's FEATX_LIBTORCH=debian,pip):
+  # the build graph is the same for each.
+  FEATX_LIBTORCH="${FEATX_LIBTORCH%%,*}" tools/bazel.sh query \
+    'kind("cc_(library|binary|test)", //... + @com_google_absl//absl/...)' --output=xml >"$query" 2>"$errors" || {
+    echo "bazel query failed:"
+    tail -5 "$errors"
+    rm -f "$query" "$errors"
+    return 1
+  }
+  rm -f "$errors"
   /usr/bin/python3 tools/check_header_deps.py "$query" "$root"
   local status=$?
   rm -f "$query"
