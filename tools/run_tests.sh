@@ -25,13 +25,15 @@ FEATX_LIBTORCH="${FEATX_LIBTORCH:-debian}" bash tools/setup.sh || { echo "0 pass
 echo "=== setup: done after $SECONDS s"
 
 # Each run's JUnit XML files, copied before the next run (same output
-# directory) overwrites them; prints the copy's directory.
+# directory) overwrites them, with their times (tools/test_summary.py tells
+# this run's shards from an earlier run's file by them); prints the copy's
+# directory.
 snapshot_testlogs() {
   local testlogs snap
   testlogs="$(FEATX_LIBTORCH="$1" tools/bazel.sh info bazel-testlogs 2>/dev/null)"
   snap=$(mktemp -d -p "$snapshots")
   (cd "$testlogs" 2>/dev/null && find -L . -name test.xml) | while read -r xml; do
-    mkdir -p "$snap/$(dirname "$xml")" && cp "$testlogs/$xml" "$snap/$xml"
+    mkdir -p "$snap/$(dirname "$xml")" && cp -p "$testlogs/$xml" "$snap/$xml"
   done
   echo "$snap"
 }
