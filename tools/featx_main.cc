@@ -127,11 +127,11 @@ std::vector<std::string> GivenFlagNames(const std::vector<std::string>& args) {
 // suggestion; so is a flag of featx's the command does not read.
 absl::Status CheckFlags(const std::string& command, const std::vector<std::string>& args) {
   std::vector<std::string> known;
-  for (const auto& [name, flag] : absl::GetAllFlags()) known.push_back(absl::StrCat("--", name));
-  std::set<std::string> featxs;  // every flag some command reads
-  for (const Command& c : Commands()) featxs.insert(c.flags.begin(), c.flags.end());
+  std::set<std::string> ours;  // featx's flags and those some command reads; abseil's are not
+  for (const Command& c : Commands()) ours.insert(c.flags.begin(), c.flags.end());
   for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (absl::StartsWith(name, "featx_")) featxs.insert(std::string(name));
+    known.push_back(absl::StrCat("--", name));
+    if (absl::StartsWith(name, "featx_")) ours.insert(std::string(name));
   }
   const auto it =
       std::find_if(Commands().begin(), Commands().end(), [&](const Command& c) { return c.name == command; });
@@ -140,7 +140,7 @@ absl::Status CheckFlags(const std::string& command, const std::vector<std::strin
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag '--", name, "'", featx::DidYouMean(absl::StrCat("--", name), known, 1)));
     }
-    if (it == Commands().end() || featxs.count(name) == 0) continue;
+    if (it == Commands().end() || ours.count(name) == 0) continue;
     if (std::find(it->flags.begin(), it->flags.end(), name) == it->flags.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("featx ", command, " does not read --", name,
