@@ -21,26 +21,24 @@
 // nested models load.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <c10/util/Exception.h>
-#include <torch/csrc/jit/serialization/import.h>
 #include <torch/script.h>
-#include <torch/serialize.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -52,6 +50,7 @@
 #include "plugin/c_api.h"
 #include "plugin/torch_compat.h"
 #include "tools/large_stack.h"
+#include "tools/model_files.h"
 
 ABSL_FLAG(std::string, model, "", "TorchScript model to serve (torch.jit.save).");
 ABSL_FLAG(std::string, plugin, "", "Path of libfeatx.so; loaded before the command line is parsed.");
@@ -166,125 +165,136 @@ std::string FeatxFlagsHelp(void* plugin) {
   return absl::StrCat("\n\n  Flags of the plugin (on this command line, in --featx or in FEATX_FLAGS):\n", help);
 }
 
-int Serve(int argc, char** argv) {
-  const std::string plugin_path = PluginPath(argc, argv);
-  // Without --plugin, featx's entry points are looked up in the process as
-  // started: a Triton-style host gets custom ops by LD_PRELOAD.
-  void* plugin = plugin_path.empty() ? dlopen(nullptr, RTLD_NOW) : dlopen(plugin_path.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (plugin == nullptr) return Fail(absl::StrCat("cannot load the plugin: ", dlerror()));
+// featx's C entry points, from the plugin or (without --plugin) from the
+// process as started: a Triton-style host gets custom ops by LD_PRELOAD.
+struct Plugin {
+  std::string path;
+  void* handle = nullptr;
+  featx_instrument_fn instrument = nullptr;
+  featx_capture_begin_fn capture_begin = nullptr;
+  featx_capture_end_fn capture_end = nullptr;
+};
+
+absl::StatusOr<Plugin> OpenPlugin(int argc, char** argv) {
+  Plugin plugin;
+  plugin.path = PluginPath(argc, argv);
+  plugin.handle = plugin.path.empty() ? dlopen(nullptr, RTLD_NOW) : dlopen(plugin.path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (plugin.handle == nullptr) return absl::UnavailableError(absl::StrCat("cannot load the plugin: ", dlerror()));
+  plugin.instrument = Symbol<featx_instrument_fn>(plugin.handle, "featx_instrument");
+  plugin.capture_begin = Symbol<featx_capture_begin_fn>(plugin.handle, "featx_capture_begin");
+  plugin.capture_end = Symbol<featx_capture_end_fn>(plugin.handle, "featx_capture_end");
+  return plugin;
+}
+
+// Parses this command line, once the plugin is loaded (--help lists its
+// flags); returns the flags for featx_instrument.
+std::string ParseCommandLine(const Plugin& plugin, int argc, char** argv) {
   absl::SetProgramUsageMessage(
       absl::StrCat("featx_host --model=M.pt --plugin=libfeatx.so --input=X.pt --requests=N --threads=T [--featx_...]\n"
                    "featx_host --model=R.pt --input=X.pt --rewrite=false [--capture=false]   (R.pt rewritten offline; "
                    "LD_PRELOAD=libfeatx.so for tap mode, as Triton takes custom ops)",
-                   FeatxFlagsHelp(plugin)));
+                   FeatxFlagsHelp(plugin.handle)));
   SplitCommandLine command_line = SplitFeatxFlags(argc, argv);
   absl::ParseCommandLine(static_cast<int>(command_line.own.size()), command_line.own.data());
-  const std::string featx_flags = absl::StrCat(command_line.featx_flags, " ", absl::GetFlag(FLAGS_featx));
+  return absl::StrCat(command_line.featx_flags, " ", absl::GetFlag(FLAGS_featx));
+}
 
-  HostWarningHandler warnings;
-  featx::compat::SetWarningHandler(&warnings);
-
-  auto instrument = Symbol<featx_instrument_fn>(plugin, "featx_instrument");
-  auto capture_begin = Symbol<featx_capture_begin_fn>(plugin, "featx_capture_begin");
-  auto capture_end = Symbol<featx_capture_end_fn>(plugin, "featx_capture_end");
-  const bool needs_featx = absl::GetFlag(FLAGS_rewrite) || absl::GetFlag(FLAGS_capture);
-  if (needs_featx && (instrument == nullptr || capture_begin == nullptr || capture_end == nullptr)) {
-    return Fail(plugin_path.empty()
-                    ? "give --plugin=path/to/libfeatx.so, or LD_PRELOAD it (or serve with --rewrite=false "
-                      "--capture=false)"
-                    : "the plugin lacks featx's C entry points");
-  }
-
-  torch::jit::Module model;
-  at::Tensor input;
-  const std::string input_path = absl::GetFlag(FLAGS_input);
-  double load_ms = 0;
-  try {
-    const auto load_start = std::chrono::steady_clock::now();
-    model = torch::jit::load(absl::GetFlag(FLAGS_model));
-    model.eval();
-    load_ms = MillisecondsSince(load_start);
-    std::ifstream in(input_path, std::ios::binary);
-    if (!in) return Fail(absl::StrCat("cannot read --input=", input_path, ": ", std::strerror(errno)));
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    c10::IValue value;
-    try {
-      value = torch::pickle_load(bytes);
-    } catch (const c10::Error& e) {
-      return Fail(absl::StrCat("--input=", input_path, " is not a tensor saved with torch.save(x, path) (torch says: ",
-                               e.what_without_backtrace(), ")"));
-    }
-    if (!value.isTensor()) {
-      return Fail(absl::StrCat("--input=", input_path, " holds a ", value.tagKind(),
-                               value.isGenericDict() ? " (a state_dict?)" : "",
-                               ", not a tensor; save a request's input with torch.save(x, path)"));
-    }
-    input = value.toTensor();
-  } catch (const c10::Error& e) {
-    return Fail(e.what_without_backtrace());
-  }
-
-  char error[2048];
-  const auto rewrite_start = std::chrono::steady_clock::now();
-  const bool instrumented =
-      !absl::GetFlag(FLAGS_rewrite) || instrument(&model, featx_flags.c_str(), error, sizeof error) == 0;
-  // A server's start-up: the load, then featx's share (bench/startup_bench.py).
-  std::fprintf(stderr, "featx_host: loaded the model in %.2f ms, featx_instrument took %.2f ms\n", load_ms,
-               absl::GetFlag(FLAGS_rewrite) ? MillisecondsSince(rewrite_start) : 0.0);
-  if (!instrumented) {
-    // The model is as it was: serve it unchanged, as a server would.
-    std::fprintf(stderr, "featx_host: featx_instrument failed: %s; serving the model unchanged\n", error);
-  }
-
-  const bool quiet = absl::GetFlag(FLAGS_quiet);
+// Serves one request in its own capture, printing its answer; false when
+// the model raised (an error answer: the server goes on).
+bool ServeRequest(const Plugin& plugin, torch::jit::Module& model, const at::Tensor& x, int i) {
   const bool capture = absl::GetFlag(FLAGS_capture);
+  char err[1024];
+  c10::Dict<std::string, at::Tensor> captured;
+  if (capture) plugin.capture_begin(err, sizeof err);
+  c10::IValue out;
+  try {
+    out = model.forward({x});
+  } catch (const std::exception& e) {
+    if (capture) plugin.capture_end(nullptr, err, sizeof err);
+    const std::string message = RequestError(e);
+    std::lock_guard<std::mutex> lock(print_mutex);
+    std::fprintf(stderr, "featx_host: request %d failed: %s\n", i, message.c_str());
+    return false;
+  }
+  if (capture && plugin.capture_end(&captured, err, sizeof err) != 0) {
+    std::lock_guard<std::mutex> lock(print_mutex);
+    std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
+    return true;
+  }
+  if (absl::GetFlag(FLAGS_quiet)) return true;
+  std::vector<std::string> tags;
+  for (const auto& item : captured) {
+    tags.push_back(
+        absl::StrFormat("%s %s sum=%.6g", item.key(), Shape(item.value()), item.value().sum().item<double>()));
+  }
+  const std::string output = Describe(out);
+  std::lock_guard<std::mutex> lock(print_mutex);
+  std::printf("request %d: output %s; captured %s\n", i, output.c_str(), absl::StrJoin(tags, "; ").c_str());
+  return true;
+}
+
+// Serves --requests on --threads threads, request i on input * (1 + i / N),
+// each thread as a server's: the host's warning handler, no autograd.
+// Returns how many failed.
+int ServeRequests(const Plugin& plugin, torch::jit::Module& model, const at::Tensor& input,
+                  HostWarningHandler& warnings) {
   const int requests = absl::GetFlag(FLAGS_requests);
-  const auto start = std::chrono::steady_clock::now();
   const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
-  std::vector<std::thread> pool;
+  const auto start = std::chrono::steady_clock::now();
   std::atomic<int> failed{0};
+  std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       featx::compat::WarningHandlerGuard guard(&warnings);
       torch::NoGradGuard no_grad;
       c10::InferenceMode inference(absl::GetFlag(FLAGS_inference_mode));
       for (int i = t; i < requests; i += threads) {
-        const at::Tensor x = input * (1.0 + static_cast<double>(i) / requests);
-        char err[1024];
-        c10::Dict<std::string, at::Tensor> captured;
-        if (capture) capture_begin(err, sizeof err);
-        c10::IValue out;
-        try {
-          out = model.forward({x});
-        } catch (const std::exception& e) {
-          // A failed request is an error answer; the server goes on.
-          if (capture) capture_end(nullptr, err, sizeof err);
-          ++failed;
-          const std::string message = RequestError(e);
-          std::lock_guard<std::mutex> lock(print_mutex);
-          std::fprintf(stderr, "featx_host: request %d failed: %s\n", i, message.c_str());
-          continue;
-        }
-        if (capture && capture_end(&captured, err, sizeof err) != 0) {
-          std::fprintf(stderr, "featx_host: request %d: %s\n", i, err);
-          continue;
-        }
-        if (quiet) continue;
-        std::vector<std::string> tags;
-        for (const auto& item : captured) {
-          tags.push_back(
-              absl::StrFormat("%s %s sum=%.6g", item.key(), Shape(item.value()), item.value().sum().item<double>()));
-        }
-        const std::string output = Describe(out);
-        std::lock_guard<std::mutex> lock(print_mutex);
-        std::printf("request %d: output %s; captured %s\n", i, output.c_str(), absl::StrJoin(tags, "; ").c_str());
+        if (!ServeRequest(plugin, model, input * (1.0 + static_cast<double>(i) / requests), i)) ++failed;
       }
     });
   }
   for (std::thread& t : pool) t.join();
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "featx_host: served %d requests on %d threads in %.1f ms%s\n", requests, threads, ms,
-               failed > 0 ? absl::StrCat(" (", failed.load(), " failed)").c_str() : "");
+  std::fprintf(stderr, "featx_host: served %d requests on %d threads in %.1f ms%s\n", requests, threads,
+               MillisecondsSince(start), failed > 0 ? absl::StrCat(" (", failed.load(), " failed)").c_str() : "");
+  return failed;
+}
+
+int Serve(int argc, char** argv) {
+  absl::StatusOr<Plugin> plugin = OpenPlugin(argc, argv);
+  if (!plugin.ok()) return Fail(std::string(plugin.status().message()));
+  const std::string featx_flags = ParseCommandLine(*plugin, argc, argv);
+
+  HostWarningHandler warnings;
+  featx::compat::SetWarningHandler(&warnings);
+  const bool rewrite = absl::GetFlag(FLAGS_rewrite);
+  const bool needs_featx = rewrite || absl::GetFlag(FLAGS_capture);
+  if (needs_featx &&
+      (plugin->instrument == nullptr || plugin->capture_begin == nullptr || plugin->capture_end == nullptr)) {
+    return Fail(plugin->path.empty()
+                    ? "give --plugin=path/to/libfeatx.so, or LD_PRELOAD it (or serve with --rewrite=false "
+                      "--capture=false)"
+                    : "the plugin lacks featx's C entry points");
+  }
+
+  const auto load_start = std::chrono::steady_clock::now();
+  absl::StatusOr<torch::jit::Module> model = featx::LoadModel(absl::GetFlag(FLAGS_model));
+  if (!model.ok()) return Fail(absl::StrCat("--model: ", model.status().message()));
+  model->eval();
+  const double load_ms = MillisecondsSince(load_start);
+  absl::StatusOr<at::Tensor> input = featx::LoadTensor(absl::GetFlag(FLAGS_input));
+  if (!input.ok()) return Fail(absl::StrCat("--input: ", input.status().message()));
+
+  char error[2048];
+  const auto rewrite_start = std::chrono::steady_clock::now();
+  const bool instrumented = !rewrite || plugin->instrument(&*model, featx_flags.c_str(), error, sizeof error) == 0;
+  // A server's start-up: the load, then featx's share (bench/startup_bench.py).
+  std::fprintf(stderr, "featx_host: loaded the model in %.2f ms, featx_instrument took %.2f ms\n", load_ms,
+               rewrite ? MillisecondsSince(rewrite_start) : 0.0);
+  if (!instrumented) {
+    // The model is as it was: serve it unchanged, as a server would.
+    std::fprintf(stderr, "featx_host: featx_instrument failed: %s; serving the model unchanged\n", error);
+  }
+  const int failed = ServeRequests(*plugin, *model, *input, warnings);
   if (!instrumented) return 2;
   return failed > 0 ? 1 : 0;
 }

@@ -245,19 +245,22 @@ class HostTest(unittest.TestCase):
         for crash in ("Something is wrong with flag", "terminate called", "Segmentation"):
             self.assertNotIn(crash, result.stderr)
 
-    def test_an_input_that_is_not_a_tensor_or_not_there_is_named(self):
+    def test_an_input_or_model_that_is_wrong_or_not_there_is_named(self):
         state = os.path.join(self.tmp.name, "state_dict.pt")
         torch.save({"weight": torch.ones(2), "bias": torch.ones(2)}, state)
         text = os.path.join(self.tmp.name, "notes.txt")
         with open(text, "w") as f:
             f.write("not a tensor")
         missing = os.path.join(self.tmp.name, "missing.pt")
-        for given, said in ((state, f"--input={state} holds a GenericDict (a state_dict?), not a tensor"),
-                            (text, f"--input={text} is not a tensor saved with torch.save(x, path)"),
-                            (missing, f"cannot read --input={missing}: No such file or directory")):
-            result = run([HOST, "--model=" + path("resnet18.pt"), "--plugin=" + PLUGIN, "--input=" + given])
+        model, x = path("resnet18.pt"), path("resnet18.input.pt")
+        for given, said in (((model, state), f"--input: '{state}' holds a GenericDict (a state_dict?), not a tensor"),
+                            ((model, text), f"--input: '{text}' is not a tensor saved with torch.save(x, path)"),
+                            ((model, missing), f"--input: input file '{missing}' does not exist"),
+                            ((state, x), f"--model: '{state}' is not a TorchScript archive"),
+                            ((missing, x), f"--model: model file '{missing}' does not exist")):
+            result = run([HOST, "--model=" + given[0], "--plugin=" + PLUGIN, "--input=" + given[1]])
             self.assertEqual(result.returncode, 1, result.stderr)
-            self.assertIn(said, result.stderr)
+            self.assertIn("featx_host: " + said, result.stderr)
             self.assertNotIn("INTERNAL ASSERT", result.stderr)
 
     # Triton's PyTorch backend: a model rewritten offline, tuple outputs read

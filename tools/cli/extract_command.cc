@@ -16,6 +16,7 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/model_io.h"
 #include "tools/cli/rewrite_options.h"
+#include "tools/model_files.h"
 
 namespace featx::cli {
 

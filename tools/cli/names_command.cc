@@ -12,9 +12,9 @@
 #include "plugin/status.h"
 #include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
-#include "tools/cli/model_io.h"
 #include "tools/cli/names_format.h"
 #include "tools/cli/node_shapes.h"
+#include "tools/model_files.h"
 
 namespace featx::cli {
 

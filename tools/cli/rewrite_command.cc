@@ -13,9 +13,9 @@
 #include "plugin/status.h"
 #include "tools/cli/cli_flags.h"
 #include "tools/cli/commands.h"
-#include "tools/cli/model_io.h"
 #include "tools/cli/rewrite_options.h"
 #include "tools/cli/triton_config.h"
+#include "tools/model_files.h"
 
 namespace featx::cli {
 
