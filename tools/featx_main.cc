@@ -1,16 +1,13 @@
 // `featx`: the command line (docs/design.md, "Command line").
 //
-//   featx names --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=...] [--input=X.pt --shapes]
-//   featx extract --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt [--mode=dict|tuple|tap]
-//   featx rewrite --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt [--manifest=R.json]
-//                 [--triton_config=config.pbtxt --input=X.pt]
-//   featx demo
-//   featx passes
+//   featx <command> [flags]     (the commands: tools/cli/commands.h)
 //
+// It spells out short flag names, refuses unknown flags and flags the command
+// does not read (exit 2, with the closest names), and runs the command on a
+// large stack under its own warning handler.
 // Errors go to stderr with a non-zero exit; torch's exceptions never escape.
 #include <algorithm>
 #include <cstdio>
-#include <initializer_list>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,35 +33,10 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(featx: tagged intermediate activations from TorchScript models.
-
-usage: featx <command> [flags]
-
-commands:
-  names     node names of a model, as torchvision's get_graph_node_names
-            --model=M.pt [--format=text|json|dot] [--featx_leaf_modules=A,B]
-            [--featx_leaf_functions=f,g] [--featx_tracer=timm]
-            [--featx_concrete_args=mask=None,flag=False]
-            [--input=X.pt --shapes]   (each eval node's shape and dtype)
-  extract   run a model once and save chosen activations as {name: Tensor}
-            --model=M.pt --input=X.pt --return_nodes=a,b:out_b --output=F.pt
-            [--mode=dict|tuple|tap] [--train_return_nodes=.. --eval_return_nodes=..]
-  rewrite   rewrite a model to emit chosen activations, and save it
-            --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt
-            [--manifest=R.json] [--featx_passes=p1,p2,...]
-            [--triton_config=config.pbtxt --input=X.pt]   (tuple mode)
-            dict: forward returns {name: Tensor}; tuple: the model's outputs,
-            then the chosen nodes (Triton); tap: output unchanged, featx::tap
-            records the nodes (needs libfeatx.so at run time)
-  demo      run the main job on the embedded default model
-  passes    the registered featx passes, and the load-time pipeline of
-            each mode (for --featx_passes and hosts' own pipelines)
-  help      show this text
-
---mode, --return_nodes, --train_return_nodes and --eval_return_nodes are
-short for featx's --featx_mode, --featx_return_nodes, ... (the same flags).
-The mode defaults to dict here, as torchvision's; to tap in a host.
-Run `featx --helpfull` for every flag.)";
+using featx::cli::Command;
+using featx::cli::Commands;
+using featx::cli::FindCommand;
+using featx::cli::Usage;
 
 // The command line is a host like any other: torch's warnings (featx's
 // train/eval difference among them) go through its own handler.
@@ -72,37 +44,6 @@ class StderrWarningHandler : public featx::compat::WarningHandler {
  public:
   void Handle(const std::string& message) override { std::fprintf(stderr, "featx: warning: %s\n", message.c_str()); }
 };
-
-// Each command, and the flags it reads (short names spelled out:
-// --mode is --featx_mode). A flag of featx's given to a command that does not
-// read it is an error, never silently ignored; abseil's own (--helpfull) pass.
-struct Command {
-  std::string name;
-  absl::Status (*run)();
-  std::vector<std::string> flags;
-};
-
-std::vector<std::string> Concat(std::initializer_list<std::vector<std::string>> lists) {
-  std::vector<std::string> all;
-  for (const std::vector<std::string>& list : lists) all.insert(all.end(), list.begin(), list.end());
-  return all;
-}
-
-const std::vector<Command>& Commands() {
-  static const std::vector<std::string> tracer = {"featx_leaf_modules", "featx_leaf_functions", "featx_tracer",
-                                                  "featx_concrete_args", "featx_suppress_diff_warning"};
-  static const std::vector<std::string> choice = {"featx_return_nodes", "featx_train_return_nodes",
-                                                  "featx_eval_return_nodes", "featx_mode", "featx_passes"};
-  static const auto* commands = new std::vector<Command>{
-      {"names", &featx::cli::NamesCommand, Concat({tracer, {"model", "format", "input", "shapes"}})},
-      {"extract", &featx::cli::ExtractCommand, Concat({tracer, choice, {"model", "input", "output"}})},
-      {"rewrite", &featx::cli::RewriteCommand,
-       Concat({tracer, choice, {"model", "output", "manifest", "triton_config", "input"}})},
-      {"demo", &featx::cli::DemoCommand, {}},
-      {"passes", &featx::cli::PassesCommand, {}},
-  };
-  return *commands;
-}
 
 // The names of the flags given on the command line (`--name[=value]`,
 // `--noname` as `name` when `name` is a boolean flag).
@@ -133,14 +74,13 @@ absl::Status CheckFlags(const std::string& command, const std::vector<std::strin
     known.push_back(absl::StrCat("--", name));
     if (absl::StartsWith(name, "featx_")) ours.insert(std::string(name));
   }
-  const auto it =
-      std::find_if(Commands().begin(), Commands().end(), [&](const Command& c) { return c.name == command; });
+  const Command* it = FindCommand(command);
   for (const std::string& name : GivenFlagNames(args)) {
     if (absl::FindCommandLineFlag(name) == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag '--", name, "'", featx::DidYouMean(absl::StrCat("--", name), known, 1)));
     }
-    if (it == Commands().end() || ours.count(name) == 0) continue;
+    if (it == nullptr || ours.count(name) == 0) continue;
     if (std::find(it->flags.begin(), it->flags.end(), name) == it->flags.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("featx ", command, " does not read --", name,
@@ -160,19 +100,17 @@ std::string CommandOf(const std::vector<std::string>& args) {
 }
 
 absl::Status Run(const std::string& command) {
-  for (const Command& c : Commands()) {
-    if (c.name == command) return c.run();
-  }
+  if (const Command* c = FindCommand(command)) return c->run();
   std::vector<std::string> names = {"help"};
   for (const Command& c : Commands()) names.push_back(c.name);
   return absl::InvalidArgumentError("unknown command '" + command + "'" + featx::DidYouMean(command, names) + "\n\n" +
-                                    kUsage);
+                                    Usage());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  absl::SetProgramUsageMessage(featx::cli::Usage());
   absl::StatusOr<std::vector<std::string>> spelled =
       featx::cli::SpellOutShortNames(std::vector<std::string>(argv, argv + argc));
   if (!spelled.ok()) {
@@ -189,7 +127,7 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv_spelled.size()), argv_spelled.data());
   const std::string command = args.size() > 1 ? args[1] : "help";
   if (command == "help") {
-    std::printf("%s\n", kUsage);
+    std::printf("%s\n", featx::cli::Usage().c_str());
     return 0;
   }
   if (args.size() > 2) {

@@ -4,6 +4,7 @@ Arguments: the featx binary, then the directory of the test models.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,17 @@ class NamesCliTest(CliTestCase):
 
     def test_unknown_command_suggests_the_closest(self):
         self.assertCleanError(featx("nmaes"), "unknown command 'nmaes'", "did you mean 'names'")
+
+    # The help text is made from the command table: each command, then how it is called.
+    def test_help_lists_every_command_with_its_usage(self):
+        for args in (("help",), ()):
+            result = featx(*args)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            listed = re.findall(r"^  (\w+) +(.*)$", result.stdout, re.M)
+            self.assertEqual([name for name, _ in listed], ["names", "extract", "rewrite", "demo", "passes", "help"])
+            self.assertIn("  rewrite   rewrite a model to emit chosen activations, and save it\n"
+                          "            --model=M.pt --return_nodes=... --mode=dict|tuple|tap --output=R.pt\n",
+                          result.stdout)
 
 
 if __name__ == "__main__":
