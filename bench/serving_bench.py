@@ -6,7 +6,7 @@ are taken and dropped, so what is measured is featx, not their transport).
 Rounds alternate plain / featx, ROUNDS of each, REQUESTS requests per round
 from CLIENTS client threads; the ratio is of the median rates.
     bazel run //bench:serving_bench              (FEATX_LIBTORCH=pip)
-Arguments: libfeatx.so, the checkout's python/ (featx), tests/hosts.
+Arguments: libfeatx.so, the checkout's python/ (featx), tests/servers.
 """
 import concurrent.futures
 import io

@@ -6,7 +6,7 @@
 # hit after FEATX_LIBTORCH=pip). From that environment, outside the checkout,
 # run: the README's Python quick start verbatim and the installed package's
 # checks (tests/package/python_package_test.py), the API against torchvision
-# (tests/python/api_test.py) and the host tests (tests/hosts: TorchServe, Ray
+# (tests/python/api_test.py) and the host tests (tests/servers: TorchServe, Ray
 # Serve, Ray Data).
 #
 #   tools/package_tests.sh [RESULTS_DIR]   # each test's JUnit XML lands there
@@ -57,7 +57,7 @@ branchy="$(FEATX_LIBTORCH=pip tools/bazel.sh info bazel-bin 2>/dev/null)/tests/m
 
 # Each test from a directory outside the checkout, so that only the
 # installed featx is importable; the helpers come from tests/python and
-# tests/hosts. A test's cases go to its JUnit XML, and its status line reads
+# tests/servers. A test's cases go to its JUnit XML, and its status line reads
 # as Bazel's ("//installed:NAME PASSED"), which tools/test_summary.py counts.
 rc=0
 run() {
@@ -67,7 +67,7 @@ run() {
   mkdir -p "$(dirname "$xml")" "$work/$name"
   step "$name"
   (cd "$work/$name" && env -u FEATX_PLUGIN XML_OUTPUT_FILE="$xml" OMP_NUM_THREADS=1 \
-    PYTHONPATH="$root/tests/python:$root/tests/hosts" PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH="$root/tests/python:$root/tests/servers" PYTHONDONTWRITEBYTECODE=1 \
     timeout "$timeout" "$venv/bin/python" "$@") || status=FAILED
   [[ -f "$xml" ]] || status=FAILED
   [[ "$status" == PASSED ]] || rc=1
@@ -75,7 +75,7 @@ run() {
 }
 run python_package_test 600 "$root/tests/package/python_package_test.py" "$root/README.md" "$wheel"
 run api_test 600 "$root/tests/python/api_test.py"
-run torchserve_test 900 "$root/tests/hosts/torchserve_test.py" "$branchy"
-run ray_serve_test 900 "$root/tests/hosts/ray_serve_test.py"
-run ray_data_test 900 "$root/tests/hosts/ray_data_test.py"
+run torchserve_test 900 "$root/tests/servers/torchserve_test.py" "$branchy"
+run ray_serve_test 900 "$root/tests/servers/ray_serve_test.py"
+run ray_data_test 900 "$root/tests/servers/ray_data_test.py"
 exit $rc

@@ -34,7 +34,7 @@ PACKAGES=(
   graphviz            # `dot`, which tests use to render `featx names --format=dot`
 )
 
-# TorchServe's frontend (tests/hosts, with FEATX_LIBTORCH=pip).
+# TorchServe's frontend (tests/servers, with FEATX_LIBTORCH=pip).
 if [[ ",${FEATX_LIBTORCH:-debian}," == *,pip,* ]]; then
   PACKAGES+=(openjdk-17-jre-headless)
 fi

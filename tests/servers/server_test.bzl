@@ -1,4 +1,4 @@
-"""hosts_test(): a test that starts a real server on localhost.
+"""server_test(): a test that starts a real server on localhost.
 
 Defined only against PyPI's torch (FEATX_LIBTORCH=pip): TorchServe 0.12 and
 Ray 2.60 live in its .venv (tools/requirements-hosts.txt) and need torch 2.
@@ -10,7 +10,7 @@ machine.
 load("@libtorch//:defs.bzl", "LIBTORCH_KIND")
 load("//tests/python:python_test.bzl", "python_test")
 
-def hosts_test(name, src, args = [], data = [], size = "medium"):
+def server_test(name, src, args = [], data = [], size = "medium"):
     if LIBTORCH_KIND != "pip":
         return
     python_test(
