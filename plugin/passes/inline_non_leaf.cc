@@ -13,7 +13,9 @@
 // constant only the branch taken is copied. densenet121's layers branch on
 // `memory_efficient` and `drop_rate` around code that never runs: its graph
 // is a tenth of what copying everything gives, and so is the work of every
-// later pass. `training` is left to featx.specialize_training.
+// later pass. `training` is left to featx.specialize_training. The folding
+// is not a pass of its own because it decides what is copied at all: done
+// after the copy, it would first copy the branches it then drops.
 #include "plugin/passes/inline_non_leaf.h"
 
 #include <algorithm>
@@ -103,79 +105,100 @@ class NonLeafInliner {
   // Appends `from`'s nodes to `into`, inlining every call that is not a
   // leaf's, with `from`'s values mapped by env_. `path` is the module
   // whose code `from` is (nullptr: the root's forward, whose nodes keep
-  // their own scopes).
+  // their own scopes). Each node is, in this order: an `if` decided while
+  // copying, an attribute read folded, a call inlined, or copied.
   void Emit(jit::Block* from, jit::Block* into, const std::string* path) {
-    Env& env = env_;
-    const auto mapped = [&env](jit::Value* v) { return env.at(v); };
     // `path`'s scope, looked up at this block's first copied node (a copy:
     // callees add to scopes_).
     std::optional<jit::ScopePtr> scope;
     for (jit::Node* n : from->nodes()) {
-      if (n->kind() == c10::prim::If) {
-        if (std::optional<bool> condition = Decided(n->input(0), mapped)) {
-          jit::Block* taken = n->blocks()[*condition ? 0 : 1];
-          Emit(taken, into, path);
-          for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = mapped(taken->outputs()[i]);
-          continue;
-        }
-      }
-      if (n->kind() == c10::prim::GetAttr) {
-        // A flag only `if`s test (MBConv's use_res_connect) decides them
-        // here and is never copied: its constant would be dead code.
-        decided_.erase(n->output());
-        if (OnlyTested(n->output())) {
-          Attribute attribute;
-          const c10::IValue* flag = FoldableAttribute(n, mapped(n->input(0)), &attribute);
-          if (flag != nullptr && flag->isBool()) {
-            decided_[n->output()] = flag->toBool();
-            folded_.insert(std::move(attribute));
-            continue;
-          }
-        }
-        if (jit::Value* constant = AttributeValue(n, mapped(n->input(0)), into)) {
-          env[n->output()] = constant;
-          continue;
-        }
-      }
-      std::string callee_path;
-      if (jit::GraphFunction* callee = InlinableCallee(n, mapped, path, &callee_path)) {
-        jit::Graph& body = *callee->graph();
-        // A function call's first input is the function itself.
-        const size_t first = n->kind() == c10::prim::CallFunction ? 1 : 0;
-        for (size_t i = 0; i < body.inputs().size(); ++i) env[body.inputs()[i]] = mapped(n->input(first + i));
-        jit::Node* begin =
-            mark_calls_ && Restorable(n, mapped) ? into->appendNode(graph_->create(kCallBegin, 0)) : nullptr;
-        Emit(body.block(), into, &callee_path);
-        for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = mapped(body.outputs()[i]);
-        if (begin != nullptr) MarkEnd(begin, n, mapped, into);
-        continue;
-      }
+      if (EmitDecidedIf(n, into, path) || FoldAttributeRead(n, into) || EmitInlinedCall(n, into, path)) continue;
       if (path != nullptr && !scope) scope = ScopeFor(*path);
-      jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
-                                                         : CloneWithoutNames(n, mapped, *scope));
-      if (n->blocks().empty()) {
-        std::vector<jit::Value*> folded = FoldScalarOp(*graph_, copy);
-        if (!folded.empty()) {
-          for (size_t i = 0; i < folded.size(); ++i) env[n->output(i)] = folded[i];
-          continue;
-        }
-      }
-      for (size_t i = 0; i < n->outputs().size(); ++i) env[n->output(i)] = copy->output(i);
-      if (copy->kind() == c10::prim::SetAttr) TrackWrite(copy);
-      for (jit::Block* b : n->blocks()) {
-        jit::Block* block = copy->addBlock();
-        for (jit::Value* input : b->inputs()) {
-          jit::Value* param = block->addInput();
-          param->setType(input->type());
-          if (path == nullptr) param->copyMetadata(input);
-          env[input] = param;
-        }
-        Emit(b, block, path);
-        for (jit::Value* output : b->outputs()) block->registerOutput(mapped(output));
-      }
-      if (copy->kind() == c10::prim::If) FoldIfBranchesAgree(copy, n, into);
+      EmitCopy(n, into, path, scope ? &*scope : nullptr);
     }
   }
+
+  // An `if` whose condition is known while copying: only the branch taken.
+  bool EmitDecidedIf(jit::Node* n, jit::Block* into, const std::string* path) {
+    if (n->kind() != c10::prim::If) return false;
+    std::optional<bool> condition = Decided(n->input(0));
+    if (!condition) return false;
+    jit::Block* taken = n->blocks()[*condition ? 0 : 1];
+    Emit(taken, into, path);
+    for (size_t i = 0; i < n->outputs().size(); ++i) env_[n->output(i)] = Mapped(taken->outputs()[i]);
+    return true;
+  }
+
+  // A plain attribute read of a module object the model holds, as FX reads
+  // it in Python: its value, as a constant.
+  bool FoldAttributeRead(jit::Node* n, jit::Block* into) {
+    if (n->kind() != c10::prim::GetAttr) return false;
+    // A flag only `if`s test (MBConv's use_res_connect) decides them here
+    // and is never copied: its constant would be dead code.
+    decided_.erase(n->output());
+    if (OnlyTested(n->output())) {
+      Attribute attribute;
+      const c10::IValue* flag = FoldableAttribute(n, Mapped(n->input(0)), &attribute);
+      if (flag != nullptr && flag->isBool()) {
+        decided_[n->output()] = flag->toBool();
+        folded_.insert(std::move(attribute));
+        return true;
+      }
+    }
+    jit::Value* constant = AttributeValue(n, Mapped(n->input(0)), into);
+    if (constant == nullptr) return false;
+    env_[n->output()] = constant;
+    return true;
+  }
+
+  // A call of a non-leaf module's method or of a function that is not a
+  // leaf: its code, between call marks when asked for.
+  bool EmitInlinedCall(jit::Node* n, jit::Block* into, const std::string* path) {
+    std::string callee_path;
+    jit::GraphFunction* callee = InlinableCallee(n, path, &callee_path);
+    if (callee == nullptr) return false;
+    jit::Graph& body = *callee->graph();
+    // A function call's first input is the function itself.
+    const size_t first = n->kind() == c10::prim::CallFunction ? 1 : 0;
+    for (size_t i = 0; i < body.inputs().size(); ++i) env_[body.inputs()[i]] = Mapped(n->input(first + i));
+    jit::Node* begin = mark_calls_ && Restorable(n) ? into->appendNode(graph_->create(kCallBegin, 0)) : nullptr;
+    Emit(body.block(), into, &callee_path);
+    for (size_t i = 0; i < n->outputs().size(); ++i) env_[n->output(i)] = Mapped(body.outputs()[i]);
+    if (begin != nullptr) MarkEnd(begin, n, into);
+    return true;
+  }
+
+  // Any other node: copied (in `scope`, for a callee's code), a scalar op on
+  // constants as its result, its blocks emitted in turn.
+  void EmitCopy(jit::Node* n, jit::Block* into, const std::string* path, const jit::ScopePtr* scope) {
+    const auto mapped = [this](jit::Value* v) { return Mapped(v); };
+    jit::Node* copy = into->appendNode(path == nullptr ? graph_->createClone(n, mapped, /*copy_blocks=*/false)
+                                                       : CloneWithoutNames(n, *scope));
+    if (n->blocks().empty()) {
+      std::vector<jit::Value*> folded = FoldScalarOp(*graph_, copy);
+      if (!folded.empty()) {
+        for (size_t i = 0; i < folded.size(); ++i) env_[n->output(i)] = folded[i];
+        return;
+      }
+    }
+    for (size_t i = 0; i < n->outputs().size(); ++i) env_[n->output(i)] = copy->output(i);
+    if (copy->kind() == c10::prim::SetAttr) TrackWrite(copy);
+    for (jit::Block* b : n->blocks()) {
+      jit::Block* block = copy->addBlock();
+      for (jit::Value* input : b->inputs()) {
+        jit::Value* param = block->addInput();
+        param->setType(input->type());
+        if (path == nullptr) param->copyMetadata(input);
+        env_[input] = param;
+      }
+      Emit(b, block, path);
+      for (jit::Value* output : b->outputs()) block->registerOutput(Mapped(output));
+    }
+    if (copy->kind() == c10::prim::If) FoldIfBranchesAgree(copy, n, into);
+  }
+
+  // A value of the code being copied, in the new graph.
+  jit::Value* Mapped(jit::Value* v) const { return env_.at(v); }
 
   // An `if` whose branches compute nothing and give the same constants, as
   // inception_v3's `self.training and self.aux_logits` does with aux_logits
@@ -208,17 +231,15 @@ class NonLeafInliner {
 
   // A call RestoreCalls could put back: of a submodule's method (the root's
   // own methods are not the new forward's), returning one value.
-  template <typename Mapped>
-  bool Restorable(jit::Node* call, const Mapped& mapped) const {
+  bool Restorable(jit::Node* call) const {
     if (call->kind() != c10::prim::CallMethod || call->outputs().size() != 1) return false;
-    const jit::Value* module = mapped(call->input(0));
+    const jit::Value* module = Mapped(call->input(0));
     return module != self_ && module->type()->kind() == c10::TypeKind::ClassType;
   }
 
   // Closes the marks `begin` opened for `call`, whose code is in `into`
   // after it; a call whose code left no node but constants has none.
-  template <typename Mapped>
-  void MarkEnd(jit::Node* begin, jit::Node* call, const Mapped& mapped, jit::Block* into) {
+  void MarkEnd(jit::Node* begin, jit::Node* call, jit::Block* into) {
     bool only_constants = true;
     for (jit::Node* n = begin->next(); n != into->return_node() && only_constants; n = n->next()) {
       only_constants = n->kind() == c10::prim::Constant;
@@ -229,8 +250,8 @@ class NonLeafInliner {
     }
     jit::Node* end = graph_->create(kCallEnd, 0);
     end->s_(c10::attr::name, call->s(c10::attr::name));
-    for (jit::Value* input : call->inputs()) end->addInput(mapped(input));
-    end->addInput(mapped(call->output()));
+    for (jit::Value* input : call->inputs()) end->addInput(Mapped(input));
+    end->addInput(Mapped(call->output()));
     into->appendNode(end);
   }
 
@@ -251,10 +272,9 @@ class NonLeafInliner {
 
   // The value of an `if`'s condition (a value of the code being copied), if
   // known while copying.
-  template <typename Mapped>
-  std::optional<bool> Decided(jit::Value* condition, const Mapped& mapped) const {
+  std::optional<bool> Decided(jit::Value* condition) const {
     if (auto it = decided_.find(condition); it != decided_.end()) return it->second;
-    return ConstantBool(mapped(condition));
+    return ConstantBool(Mapped(condition));
   }
 
   // What FX sees at `read`, a plain attribute of a module object the model
@@ -315,10 +335,10 @@ class NonLeafInliner {
   // suffixes, on every copy: that was a third of inlining. The code torch
   // prints for the rewritten model names values itself. Nodes of Node's
   // subclasses (none in a saved model's forward) are cloned whole.
-  template <typename Mapped>
-  jit::Node* CloneWithoutNames(jit::Node* n, const Mapped& mapped, const jit::ScopePtr& scope) {
+  jit::Node* CloneWithoutNames(jit::Node* n, const jit::ScopePtr& scope) {
     if (typeid(*n) != typeid(jit::Node)) {
-      jit::Node* copy = graph_->createClone(n, mapped, /*copy_blocks=*/false);
+      jit::Node* copy = graph_->createClone(
+          n, [this](jit::Value* v) { return Mapped(v); }, /*copy_blocks=*/false);
       copy->setScope(scope);
       return copy;
     }
@@ -327,21 +347,19 @@ class NonLeafInliner {
     copy->setSourceRange(n->sourceRange());
     copy->setScope(scope);
     if (n->callstack()) copy->setCallStack(*n->callstack());
-    for (jit::Value* input : n->inputs()) copy->addInput(mapped(input));
+    for (jit::Value* input : n->inputs()) copy->addInput(Mapped(input));
     for (jit::Value* output : n->outputs()) copy->addOutput()->setType(output->type());
     return copy;
   }
 
   // The function to inline at `call` and the module path its code runs in,
-  // or nullptr when `call` stays. `mapped` gives the call's inputs in the
-  // new graph, where a module value's path can be read.
-  template <typename Mapped>
-  jit::GraphFunction* InlinableCallee(jit::Node* call, const Mapped& mapped, const std::string* path,
-                                      std::string* callee_path) {
+  // or nullptr when `call` stays. A module value's path is read from the
+  // call's inputs in the new graph.
+  jit::GraphFunction* InlinableCallee(jit::Node* call, const std::string* path, std::string* callee_path) {
     // The module whose code the call is in, for callees traced in its name.
     const auto caller_path = [&] { return path != nullptr ? *path : ModulePath(call); };
     if (call->kind() == c10::prim::CallMethod) {
-      jit::Value* module = mapped(call->input(0));
+      jit::Value* module = Mapped(call->input(0));
       // An interface-typed submodule (torch.jit.interface) is called through
       // the interface; FX sees the module object there, so featx does too.
       if (module->type()->kind() == c10::TypeKind::InterfaceType && !ResolveInterface(module)) return nullptr;
@@ -459,7 +477,9 @@ absl::Status InlineNonLeafStep(Rewrite& rewrite) {
 }
 
 const PassRegistration kRegistration({{"featx.inline_non_leaf",
-                                       "copies forward's graph and inlines every call except leaf module calls",
+                                       "copies forward's graph as FX traces it: every call inlined but leaf "
+                                       "calls, and what FX evaluates in Python (module attributes, scalar ops "
+                                       "and branches on constants) folded",
                                        Stage::kModule, Stage::kInlined},
                                       InlineNonLeafStep});
 
