@@ -117,21 +117,30 @@ std::string PythonClassName(const c10::ClassType& type) {
 
 absl::StatusOr<LeafModules> LeafModules::Create(const torch::jit::Module& module,
                                                 const std::vector<std::string>& user_leaves) {
+  std::vector<std::string> classes;  // made only when there are names to check
+  const bool any = std::any_of(user_leaves.begin(), user_leaves.end(), [](const std::string& raw) {
+    return !absl::StripPrefix(raw, kTorchScriptPrefix).empty();
+  });
+  if (any) {
+    for (const torch::jit::Module& m : module.modules()) classes.push_back(PythonClassName(*m.type()));
+  }
+  return Create(classes, user_leaves);
+}
+
+absl::StatusOr<LeafModules> LeafModules::Create(const std::vector<std::string>& python_classes,
+                                                const std::vector<std::string>& user_leaves) {
   LeafModules leaves;
-  std::vector<std::string> classes;  // the model's module classes, bare and qualified; made on first need
+  std::vector<std::string> classes;  // the model's module classes, bare and qualified
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& python_class : python_classes) {
+    for (std::string candidate : {BareName(python_class), python_class}) {
+      if (seen.insert(candidate).second) classes.push_back(candidate);
+    }
+  }
   for (const std::string& raw : user_leaves) {
     std::string name(absl::StripPrefix(raw, kTorchScriptPrefix));
     if (name.empty()) continue;
-    if (classes.empty()) {
-      absl::flat_hash_set<std::string> seen;
-      for (const torch::jit::Module& m : module.modules()) {
-        const std::string python_class = PythonClassName(*m.type());
-        for (std::string candidate : {BareName(python_class), python_class}) {
-          if (seen.insert(candidate).second) classes.push_back(candidate);
-        }
-      }
-    }
-    if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
+    if (!seen.contains(name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("leaf module class '", raw, "' is not a module class of this model", DidYouMean(name, classes)));
     }
@@ -161,7 +170,10 @@ bool LeafModules::IsLeaf(const c10::ClassType& type) const {
     // (A mangled first part would hide a torch.nn class.)
     if (!absl::StartsWith(qualified, "___torch_mangle_")) return IsTorchvisionOpsLeafQualified(qualified);
   }
-  const std::string python_class = PythonClassName(type);
+  return IsLeafClass(PythonClassName(type));
+}
+
+bool LeafModules::IsLeafClass(const std::string& python_class) const {
   if (IsTorchNnLeaf(python_class) || IsTorchvisionOpsLeaf(python_class)) return true;
   return !user_leaves_.empty() &&
          (user_leaves_.contains(python_class) || user_leaves_.contains(BareName(python_class)));

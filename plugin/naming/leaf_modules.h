@@ -43,11 +43,19 @@ class LeafModules {
   static absl::StatusOr<LeafModules> Create(const torch::jit::Module& module,
                                             const std::vector<std::string>& user_leaves);
 
+  // The same for a model known by its module classes' Python names (an
+  // exported program's scopes name them).
+  static absl::StatusOr<LeafModules> Create(const std::vector<std::string>& python_classes,
+                                            const std::vector<std::string>& user_leaves);
+
   // The same without a module to check the names against (the executor
   // hook sees only graphs): a name that matches no class is simply unused.
   static LeafModules FromClassNames(const std::vector<std::string>& user_leaves);
 
   bool IsLeaf(const c10::ClassType& type) const;
+
+  // The same for a class by its Python name (`torch.nn.modules.conv.Conv2d`).
+  bool IsLeafClass(const std::string& python_class) const;
 
  private:
   absl::flat_hash_set<std::string> user_leaves_;  // bare and qualified names

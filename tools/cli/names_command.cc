@@ -1,11 +1,15 @@
-// featx names: torchvision's get_graph_node_names for a TorchScript model.
+// featx names: torchvision's get_graph_node_names for a TorchScript model or
+// an exported program (.pt2).
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/export/export_names.h"
+#include "plugin/export/pt2_archive.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
 #include "plugin/pipeline/trace.h"
@@ -17,6 +21,31 @@
 #include "tools/model_files.h"
 
 namespace featx::cli {
+namespace {
+
+// An exported program has one graph: its names are both lists'.
+absl::Status ProgramNames(const std::string& path, const std::string& format) {
+  if (format == "dot" || absl::GetFlag(FLAGS_shapes)) {
+    return absl::InvalidArgumentError("an exported program's names print as text or json");
+  }
+  FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromProcessFlags());
+  if (!config.extractor.leaf_functions.empty() || !config.extractor.concrete_args.empty() ||
+      !config.extractor.tracer.empty()) {
+    return absl::InvalidArgumentError(
+        "an exported program takes --featx_leaf_modules only: export has already inlined functions and fixed "
+        "arguments");
+  }
+  FEATX_ASSIGN_OR_RETURN(Pt2Archive archive, Pt2Archive::Open(path));
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, ProgramLeafModules(archive.program(), config.extractor.leaf_modules));
+  FEATX_ASSIGN_OR_RETURN(std::vector<ProgramNode> nodes, ProgramNodes(archive.program(), leaves));
+  std::vector<std::string> names;
+  for (ProgramNode& node : nodes) names.push_back(std::move(node.name));
+  const NodeNames both{names, names};
+  std::fputs(format == "json" ? NamesAsJson(both).c_str() : NamesAsText(both).c_str(), stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status NamesCommand() {
   const std::string format = absl::GetFlag(FLAGS_format);
@@ -29,7 +58,9 @@ absl::Status NamesCommand() {
   }
   if (shapes && format != "text") return absl::InvalidArgumentError("--shapes prints text; drop --format");
 
-  FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(absl::GetFlag(FLAGS_model)));
+  const std::string path = absl::GetFlag(FLAGS_model);
+  if (Pt2Archive::IsPt2(path)) return ProgramNames(path, format);
+  FEATX_ASSIGN_OR_RETURN(torch::jit::Module module, LoadModel(path));
   // What GetGraphNodeNames does, keeping the eval graph for dot and shapes.
   FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromProcessFlags());
   FEATX_ASSIGN_OR_RETURN(TrainAndEval graphs, TraceTrainAndEval(module, config.extractor));
