@@ -58,6 +58,21 @@ std::string FirstTensorOutput(const Json& node) {
   return "";
 }
 
+// FX's name for a call of `op`: Python's operators by their function's name
+// (`__getitem__` -> `getitem`; `__iadd__`, `__radd__` and `add_` -> `add`, as
+// FX records `out += x`).
+std::string FxOpName(absl::string_view op) {
+  static const absl::flat_hash_set<absl::string_view> kOperators = {
+      "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift", "rshift"};
+  if (op.size() > 4 && absl::ConsumePrefix(&op, "__") && absl::ConsumeSuffix(&op, "__")) {
+    if ((op[0] == 'i' || op[0] == 'r') && kOperators.contains(op.substr(1))) op.remove_prefix(1);
+    return std::string(op);
+  }
+  while (op.size() > 1 && absl::ConsumeSuffix(&op, "_")) {
+  }
+  return std::string(op);
+}
+
 // The function FX would record for a node: the torch function export saw
 // (`torch_fn`: "add__1;method_descriptor.add_" -> "add", FX's name for
 // `out += x`), else the ATen op (`torch.ops.aten.sym_size.int` -> "sym_size").
@@ -78,11 +93,7 @@ std::string OpName(const Json& node, std::string* call) {
     // torch.ops.<namespace>.<op>.<overload>
     op = parts.size() >= 2 ? std::string(parts[parts.size() - 2]) : target;
   }
-  // In-place variants: Python's `+=` is FX's `add`.
-  absl::string_view stripped = op;
-  while (stripped.size() > 1 && absl::ConsumeSuffix(&stripped, "_")) {
-  }
-  return std::string(stripped);
+  return FxOpName(op);
 }
 
 // What one node of the program contributes to the names, decided while the
