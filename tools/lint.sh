@@ -65,7 +65,7 @@ header_deps() {
   errors=$(mktemp)
   # The first libtorch of a list (tools/run_tests.sh's FEATX_LIBTORCH=debian,pip):
   # the build graph is the same for each.
-  FEATX_LIBTORCH="${FEATX_LIBTORCH%%,*}" tools/bazel.sh query \
+  FEATX_LIBTORCH="${FEATX_LIBTORCH:+${FEATX_LIBTORCH%%,*}}" tools/bazel.sh query \
     'kind("cc_(library|binary|test)", //... + @com_google_absl//absl/...)' --output=xml >"$query" 2>"$errors" || {
     echo "bazel query failed:"
     tail -5 "$errors"
