@@ -58,6 +58,12 @@ std::string FirstTensorOutput(const Json& node) {
   return "";
 }
 
+bool IsFeatxOutput(const Json& metadata) {
+  if (!metadata.contains("custom") || !metadata["custom"].is_string()) return false;
+  const Json custom = Json::parse(metadata["custom"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  return custom.is_object() && custom.contains(kFeatxOutputKey);
+}
+
 // FX's name for a call of `op`: Python's operators by their function's name
 // (`__getitem__` -> `getitem`; `__iadd__`, `__radd__` and `add_` -> `add`, as
 // FX records `out += x`).
@@ -127,6 +133,7 @@ class Namer {
 
   void Visit(const Json& node) {
     const Json& metadata = node.value("metadata", Json::object());
+    if (IsFeatxOutput(metadata)) return;
     if (!metadata.contains("nn_module_stack") || !metadata["nn_module_stack"].is_string()) {
       // Export's own nodes (asserts on inputs) are no code of the model's.
       group_.clear();

@@ -21,6 +21,11 @@
 
 namespace featx {
 
+// The nodes featx adds to a program (plugin/export/program_outputs.h) carry
+// this key in their metadata's "custom" object; names skip them, so a
+// rewritten program has its original's names.
+inline constexpr char kFeatxOutputKey[] = "featx_output";
+
 struct ProgramNode {
   // torchvision's name (`layer1.0.relu_1`).
   std::string name;

@@ -1,6 +1,7 @@
 #include "plugin/export/pt2_archive.h"
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <utility>
 
@@ -16,6 +17,8 @@ namespace featx {
 namespace {
 
 constexpr char kProgramRecord[] = "models/model.json";
+// What torch's stream writer makes for each archive it writes.
+constexpr char kSerializationIdRecord[] = ".data/serialization_id";
 
 std::string RecordText(caffe2::serialize::PyTorchStreamReader& reader, const std::string& name) {
   auto [data, size] = reader.getRecord(name);
@@ -79,6 +82,36 @@ absl::StatusOr<Pt2Archive> Pt2Archive::Open(const std::string& path) {
                                                    "; featx reads version ", kSchemaMajor, ".x (torch 2.x's)"));
   }
   return archive;
+}
+
+absl::Status Pt2Archive::WriteWithProgram(const nlohmann::json& program, const std::string& path) const {
+  const std::string text = program.dump();
+  return TorchCall(
+      [&] {
+        caffe2::serialize::PyTorchStreamReader reader(path_);
+        std::ofstream file(path, std::ios::binary | std::ios::trunc);
+        TORCH_CHECK(file.is_open(), "cannot open '", path, "' for writing");
+        caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) -> size_t {
+          file.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+          return file ? size : 0;
+        });
+        for (std::string name : reader.getAllRecords()) {
+          // Names come without the archive's own directory; strip it where a
+          // torch gives it.
+          if (!reader.hasRecord(name)) name = name.substr(name.find('/') + 1);
+          if (name == kSerializationIdRecord) continue;
+          if (name == kProgramRecord) {
+            writer.writeRecord(name, text.data(), text.size());
+            continue;
+          }
+          auto [data, size] = reader.getRecord(name);
+          writer.writeRecord(name, data.get(), size);
+        }
+        writer.writeEndOfFile();
+        file.close();
+        TORCH_CHECK(!file.fail(), "writing '", path, "' failed");
+      },
+      absl::StatusCode::kUnavailable);
 }
 
 }  // namespace featx

@@ -1,6 +1,7 @@
 #include "plugin/naming/return_nodes.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -121,28 +122,36 @@ absl::StatusOr<Choices> ParseChoices(const std::vector<std::string>& return_node
   return choices;
 }
 
+absl::StatusOr<std::vector<ChosenName>> ResolveReturnNodeNames(const std::vector<ReturnNode>& wanted,
+                                                               const std::vector<std::string>& names,
+                                                               absl::string_view where, absl::string_view hint) {
+  std::vector<ChosenName> chosen;
+  chosen.reserve(wanted.size());
+  for (const ReturnNode& want : wanted) {
+    auto last = std::find_if(names.rbegin(), names.rend(), [&](const std::string& n) { return IsUnder(n, want.spec); });
+    if (last == names.rend()) {
+      return absl::InvalidArgumentError(absl::StrCat("node '", want.spec, "' is not in ", where,
+                                                     DidYouMean(want.spec, names), " (`featx names` lists them", hint,
+                                                     ")"));
+    }
+    chosen.push_back({want.output_name, static_cast<size_t>(std::distance(last, names.rend())) - 1});
+  }
+  std::stable_sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  return chosen;
+}
+
 absl::StatusOr<std::vector<ChosenNode>> ResolveReturnNodes(const std::vector<ReturnNode>& wanted,
                                                            const std::vector<NamedNode>& nodes,
                                                            absl::string_view mode) {
-  std::vector<std::pair<size_t, ChosenNode>> chosen;  // (position in the graph, choice)
-  for (const ReturnNode& want : wanted) {
-    auto last =
-        std::find_if(nodes.rbegin(), nodes.rend(), [&](const NamedNode& n) { return IsUnder(n.name, want.spec); });
-    if (last == nodes.rend()) {
-      std::vector<std::string> names;
-      names.reserve(nodes.size());
-      for (const NamedNode& n : nodes) names.push_back(n.name);
-      return absl::InvalidArgumentError(absl::StrCat("node '", want.spec, "' is not in the model's ", mode,
-                                                     "-mode graph", DidYouMean(want.spec, names),
-                                                     " (`featx names` lists them; train and eval nodes may differ)"));
-    }
-    const size_t position = static_cast<size_t>(std::distance(last, nodes.rend())) - 1;
-    chosen.push_back({position, ChosenNode{want.output_name, &*last}});
-  }
-  std::stable_sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  names.reserve(nodes.size());
+  for (const NamedNode& n : nodes) names.push_back(n.name);
+  FEATX_ASSIGN_OR_RETURN(std::vector<ChosenName> chosen,
+                         ResolveReturnNodeNames(wanted, names, absl::StrCat("the model's ", mode, "-mode graph"),
+                                                "; train and eval nodes may differ"));
   std::vector<ChosenNode> out;
   out.reserve(chosen.size());
-  for (auto& [position, choice] : chosen) out.push_back(std::move(choice));
+  for (ChosenName& choice : chosen) out.push_back({std::move(choice.output_name), &nodes[choice.index]});
   return out;
 }
 

@@ -43,6 +43,20 @@ struct Choices {
                                                    const std::vector<std::string>& train_return_nodes,
                                                    const std::vector<std::string>& eval_return_nodes);
 
+struct ChosenName {
+  std::string output_name;
+  // The chosen name's position in the list resolved against.
+  size_t index;
+};
+
+// The name each spec stands for in `names` (in graph order), sorted by
+// position. An unknown spec is an InvalidArgument error: "node 'x' is not in
+// <where>; did you mean ... (`featx names` lists them<hint>)".
+[[nodiscard]] absl::StatusOr<std::vector<ChosenName>> ResolveReturnNodeNames(const std::vector<ReturnNode>& wanted,
+                                                                             const std::vector<std::string>& names,
+                                                                             absl::string_view where,
+                                                                             absl::string_view hint = "");
+
 struct ChosenNode {
   std::string output_name;
   const NamedNode* node;

@@ -11,7 +11,9 @@
 #include "absl/strings/strip.h"
 #include "plugin/host/flags.h"
 
-ABSL_FLAG(std::string, model, "", "TorchScript model file (torch.jit.save).");
+ABSL_FLAG(std::string, model, "",
+          "TorchScript model file (torch.jit.save); names and rewrite also take an exported program (.pt2, "
+          "torch.export.save).");
 ABSL_FLAG(std::string, input, "",
           "Input tensor file (Python's torch.save(tensor, path)): for extract, names --shapes, rewrite "
           "--triton_config.");

@@ -8,8 +8,8 @@
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "plugin/export/export_names.h"
 #include "plugin/export/pt2_archive.h"
+#include "plugin/export/rewrite_program.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
 #include "plugin/pipeline/trace.h"
@@ -29,17 +29,9 @@ absl::Status ProgramNames(const std::string& path, const std::string& format) {
     return absl::InvalidArgumentError("an exported program's names print as text or json");
   }
   FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromProcessFlags());
-  if (!config.extractor.leaf_functions.empty() || !config.extractor.concrete_args.empty() ||
-      !config.extractor.tracer.empty()) {
-    return absl::InvalidArgumentError(
-        "an exported program takes --featx_leaf_modules only: export has already inlined functions and fixed "
-        "arguments");
-  }
+  FEATX_RETURN_IF_ERROR(CheckProgramOptions(config.extractor));
   FEATX_ASSIGN_OR_RETURN(Pt2Archive archive, Pt2Archive::Open(path));
-  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, ProgramLeafModules(archive.program(), config.extractor.leaf_modules));
-  FEATX_ASSIGN_OR_RETURN(std::vector<ProgramNode> nodes, ProgramNodes(archive.program(), leaves));
-  std::vector<std::string> names;
-  for (ProgramNode& node : nodes) names.push_back(std::move(node.name));
+  FEATX_ASSIGN_OR_RETURN(std::vector<std::string> names, ProgramNodeNames(archive, config.extractor));
   const NodeNames both{names, names};
   std::fputs(format == "json" ? NamesAsJson(both).c_str() : NamesAsText(both).c_str(), stdout);
   return absl::OkStatus();

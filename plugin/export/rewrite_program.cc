@@ -1,0 +1,72 @@
+#include "plugin/export/rewrite_program.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/export/export_names.h"
+#include "plugin/export/program_outputs.h"
+#include "plugin/naming/return_nodes.h"
+#include "plugin/status.h"
+
+namespace featx {
+namespace {
+
+absl::StatusOr<std::vector<ProgramNode>> Nodes(const Pt2Archive& archive, const TracerOptions& options) {
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, ProgramLeafModules(archive.program(), options.leaf_modules));
+  return ProgramNodes(archive.program(), leaves);
+}
+
+}  // namespace
+
+absl::Status CheckProgramOptions(const ExtractorOptions& options) {
+  if (!options.leaf_functions.empty() || !options.concrete_args.empty() || !options.tracer.empty()) {
+    return absl::InvalidArgumentError(
+        "an exported program takes --featx_leaf_modules only: export has already inlined functions and fixed "
+        "arguments");
+  }
+  if (!options.train_return_nodes.empty() || !options.eval_return_nodes.empty()) {
+    return absl::InvalidArgumentError(
+        "an exported program has one graph (the mode it was exported in): choose nodes with --return_nodes");
+  }
+  if (!options.passes.empty()) {
+    return absl::InvalidArgumentError("--featx_passes rewrite TorchScript graphs, not exported programs");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ProgramNodeNames(const Pt2Archive& archive, const TracerOptions& options) {
+  FEATX_ASSIGN_OR_RETURN(std::vector<ProgramNode> nodes, Nodes(archive, options));
+  std::vector<std::string> names;
+  names.reserve(nodes.size());
+  for (ProgramNode& node : nodes) names.push_back(std::move(node.name));
+  return names;
+}
+
+absl::StatusOr<nlohmann::json> RewriteProgram(const Pt2Archive& archive, const ExtractorOptions& options,
+                                              OutputManifest* manifest) {
+  FEATX_RETURN_IF_ERROR(CheckProgramOptions(options));
+  FEATX_ASSIGN_OR_RETURN(std::vector<ReturnNode> wanted, ParseReturnNodes(options.return_nodes));
+  FEATX_ASSIGN_OR_RETURN(std::vector<ProgramNode> nodes, Nodes(archive, options));
+  std::vector<std::string> names;
+  names.reserve(nodes.size());
+  for (const ProgramNode& node : nodes) names.push_back(node.name);
+  FEATX_ASSIGN_OR_RETURN(
+      std::vector<ChosenName> chosen,
+      ResolveReturnNodeNames(wanted, names, absl::StrCat("the exported program '", archive.path(), "'")));
+  std::vector<ProgramOutput> outputs;
+  outputs.reserve(chosen.size());
+  for (ChosenName& choice : chosen) {
+    outputs.push_back({std::move(choice.output_name), nodes[choice.index].name, nodes[choice.index].value});
+  }
+  std::vector<ManifestEntry> emitted;
+  FEATX_ASSIGN_OR_RETURN(nlohmann::json program, AddProgramOutputs(archive.program(), outputs, options.mode, &emitted));
+  if (manifest != nullptr) {
+    manifest->mode = options.mode;
+    manifest->train = emitted;
+    manifest->eval = std::move(emitted);
+  }
+  return program;
+}
+
+}  // namespace featx
