@@ -6,6 +6,8 @@
 //   served, manifest, warnings = torch.ops.featx.instrument(module, "--featx_mode=tap --featx_return_nodes=layer1")
 //   served, manifest, warnings = torch.ops.featx.load("m.pt", "--featx_return_nodes=layer1", None)
 //   manifest = torch.ops.featx.rewrite_file("m.pt", "m_tap.pt", "--featx_mode=tap --featx_return_nodes=layer1")
+//   names = torch.ops.featx.program_node_names("m.pt2", "--featx_leaf_modules=BasicBlock")
+//   manifest = torch.ops.featx.rewrite_program("m.pt2", "r.pt2", "--featx_mode=dict --featx_return_nodes=layer1")
 //   torch.ops.featx.list_passes()   # ['featx.inline_non_leaf', ...], for --featx_passes
 //   classes, functions = torch.ops.featx.tracer_names(module)  # what leaves could name
 //
@@ -31,6 +33,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "ops/register_once.h"
+#include "plugin/export/pt2_archive.h"
+#include "plugin/export/rewrite_program.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
 #include "plugin/host/pending_file.h"
@@ -219,6 +223,34 @@ std::tuple<Strings, Strings> TracerNamesOp(const c10::IValue& module) {
   return *std::move(names);
 }
 
+// Exported programs (.pt2, docs/export.md): read and written by path; the
+// package saves an ExportedProgram to a temporary archive first.
+std::vector<std::string> ProgramNodeNamesOp(c10::string_view path, c10::string_view flags) {
+  absl::StatusOr<std::vector<std::string>> names = [&]() -> absl::StatusOr<std::vector<std::string>> {
+    FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
+    FEATX_RETURN_IF_ERROR(CheckProgramOptions(config.extractor));
+    FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(std::string(path.data(), path.size())));
+    return ProgramNodeNames(archive, config.extractor);
+  }();
+  ThrowIfError(names.status(), "featx::program_node_names");
+  return *std::move(names);
+}
+
+std::string RewriteProgramOp(c10::string_view path, c10::string_view output, c10::string_view flags) {
+  absl::StatusOr<std::string> manifest = [&]() -> absl::StatusOr<std::string> {
+    FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
+    FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(std::string(path.data(), path.size())));
+    OutputManifest made;
+    FEATX_ASSIGN_OR_RETURN(const nlohmann::json program, RewriteProgram(archive, config.extractor, &made));
+    FEATX_ASSIGN_OR_RETURN(PendingFile file, PendingFile::Create(std::string(output.data(), output.size())));
+    FEATX_RETURN_IF_ERROR(archive.WriteWithProgram(program, file.path()));
+    FEATX_RETURN_IF_ERROR(file.Commit());
+    return ManifestJson(made);
+  }();
+  ThrowIfError(manifest.status(), "featx::rewrite_program");
+  return *std::move(manifest);
+}
+
 std::vector<std::string> ListPassesOp() {
   std::vector<std::string> names;
   for (const PassInfo& pass : ListPasses()) names.push_back(pass.name);
@@ -238,6 +270,11 @@ std::vector<std::string> ListPassesOp() {
       m.def(
           torch::schema("rewrite_file(str model, str output, str flags) -> str", c10::AliasAnalysisKind::CONSERVATIVE),
           TORCH_FN(RewriteFileOp));
+      m.def(torch::schema("program_node_names(str path, str flags) -> str[]", c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(ProgramNodeNamesOp));
+      m.def(torch::schema("rewrite_program(str path, str output, str flags) -> str",
+                          c10::AliasAnalysisKind::CONSERVATIVE),
+            TORCH_FN(RewriteProgramOp));
       m.def(torch::schema("graph_node_names(Any module, str flags) -> (str[], str[], str[])",
                           c10::AliasAnalysisKind::CONSERVATIVE),
             TORCH_FN(GraphNodeNamesOp));

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import tempfile
 import types
 import warnings
 import weakref
@@ -27,6 +28,38 @@ _manifests = weakref.WeakKeyDictionary()
 class FeatxWarning(UserWarning):
     """What featx warns of (the train/eval graph difference, in torchvision's
     words); a UserWarning, as torchvision's own."""
+
+
+def _is_program(value):
+    """An exported program (torch.export): the object, or a .pt2 path."""
+    exported = getattr(getattr(torch, "export", None), "ExportedProgram", None)
+    if exported is not None and isinstance(value, exported):
+        return True
+    return isinstance(value, (str, os.PathLike)) and os.fspath(value).endswith(".pt2")
+
+
+@contextlib.contextmanager
+def _program_path(program):
+    """A path to `program`'s archive: its own, or an ExportedProgram saved to a temporary one."""
+    if isinstance(program, (str, os.PathLike)):
+        yield os.fspath(program)
+        return
+    with tempfile.TemporaryDirectory(prefix="featx-") as tmp:
+        path = os.path.join(tmp, "program.pt2")
+        torch.export.save(program, path)
+        yield path
+
+
+def _program_flags(tracer_kwargs, concrete_args):
+    """An exported program takes leaf modules only (by class or name): export has inlined the rest."""
+    tracer_kwargs = dict(tracer_kwargs or {})
+    leaves = tracer_kwargs.pop("leaf_modules", None) or []
+    if tracer_kwargs or concrete_args:
+        raise ValueError(f"an exported program takes tracer_kwargs={{'leaf_modules': [...]}} only: export has "
+                         f"already inlined functions and fixed arguments, got "
+                         f"{sorted(tracer_kwargs) + (['concrete_args'] if concrete_args else [])}")
+    names = [leaf if isinstance(leaf, str) else _python_name(leaf) for leaf in leaves]
+    return [_flag("featx_leaf_modules", names)] if names else []
 
 
 def _check_module(module):
@@ -176,7 +209,13 @@ def _module_from(value):
 def get_graph_node_names(module, tracer_kwargs=None, suppress_diff_warning=False, concrete_args=None):
     """torchvision's get_graph_node_names for a ScriptModule: the node names
     in train mode and in eval mode, each in execution order, with
-    torchvision's warning when they differ."""
+    torchvision's warning when they differ. For an exported program (an
+    ExportedProgram or a .pt2 path) both lists are its one graph's names."""
+    if _is_program(module):
+        flags = _program_flags(tracer_kwargs, concrete_args)
+        with _program_path(module) as path:
+            names = list(torch.ops.featx.program_node_names(path, " ".join(flags)))
+        return names, list(names)
     _check_module(module)
     flags = _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args)
     train, eval_ = _call(torch.ops.featx.graph_node_names, module, flags)
@@ -191,10 +230,24 @@ def create_feature_extractor(module, return_nodes=None, train_return_nodes=None,
     (mode "tuple", for Triton), or the model's own output with the nodes
     tapped for featx.capture() (mode "tap"). It shares `module`'s parameters,
     and in dict and tuple mode it saves and serves without featx.
-    manifest(extractor) says which output is which node."""
-    _check_module(module)
+    manifest(extractor) says which output is which node.
+
+    An ExportedProgram gives a new ExportedProgram returning the nodes (dict
+    or tuple mode; docs/export.md): .module() runs it, AOTInductor compiles it."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {list(_MODES)}, got {mode!r}")
+    if _is_program(module):
+        if train_return_nodes is not None or eval_return_nodes is not None:
+            raise ValueError("an exported program has one graph: give return_nodes")
+        flags = _program_flags(tracer_kwargs, concrete_args) + [f"--featx_mode={mode}"]
+        flags.append(_flag("featx_return_nodes", _specs(return_nodes or [], "return_nodes")))
+        with _program_path(module) as path, tempfile.TemporaryDirectory(prefix="featx-") as tmp:
+            output = os.path.join(tmp, "features.pt2")
+            made = json.loads(torch.ops.featx.rewrite_program(path, output, " ".join(flags)))
+            program = torch.export.load(output)
+        _manifests[program] = made
+        return program
+    _check_module(module)
     flags = _tracer_flags(module, tracer_kwargs, suppress_diff_warning, concrete_args) + [f"--featx_mode={mode}"]
     for name, nodes in (("featx_return_nodes", return_nodes), ("featx_train_return_nodes", train_return_nodes),
                         ("featx_eval_return_nodes", eval_return_nodes)):
@@ -289,7 +342,10 @@ def capture():
 
 def rewrite_file(model_path, output_path, flags=""):
     """Rewrites a saved model into a new file (written whole or not at all),
-    as featx's flags say (after FEATX_FLAGS). Returns the manifest."""
+    as featx's flags say (after FEATX_FLAGS). Returns the manifest. An
+    exported program (.pt2) takes --featx_mode=dict or tuple, and no sinks."""
+    if _is_program(model_path):
+        return json.loads(torch.ops.featx.rewrite_program(os.fspath(model_path), os.fspath(output_path), flags))
     return json.loads(torch.ops.featx.rewrite_file(model_path, output_path, flags))
 
 
