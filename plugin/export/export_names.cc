@@ -64,6 +64,16 @@ bool IsFeatxOutput(const Json& metadata) {
   return custom.is_object() && custom.contains(kFeatxOutputKey);
 }
 
+// The items of a node's list output (`aten.chunk`: as_tensors), by value.
+std::vector<std::string> ListItems(const Json& node) {
+  std::vector<std::string> items;
+  for (const Json& output : node.value("outputs", Json::array())) {
+    if (!output.contains("as_tensors")) continue;
+    for (const Json& item : output["as_tensors"]) items.push_back(item.value("name", ""));
+  }
+  return items;
+}
+
 // FX's name for a call of `op`: Python's operators by their function's name
 // (`__getitem__` -> `getitem`; `__iadd__`, `__radd__` and `add_` -> `add`, as
 // FX records `out += x`).
@@ -166,12 +176,16 @@ class Namer {
     std::string call;
     const std::string op = OpName(node, &call);
     const std::string group = call.empty() ? "" : absl::StrCat("fn:", path, ":", call);
+    const std::vector<std::string> items = ListItems(node);
     if (!group.empty() && group == group_) {
-      if (!value.empty()) nodes_.back().value = value;
-      return;
+      if (!value.empty()) nodes_.back().value = items.empty() ? value : "";
+    } else {
+      group_ = group;
+      Add(Qualified(path, op), items.empty() ? value : "");
     }
-    group_ = group;
-    Add(Qualified(path, op), value);
+    // FX unpacks a call's list or tuple with a getitem per item
+    // (`x1, x2 = x.chunk(2)`); export's items are the call's outputs.
+    for (const std::string& item : items) Add(Qualified(path, "getitem"), item);
   }
 
   std::vector<ProgramNode> Take() && { return std::move(nodes_); }

@@ -1,8 +1,11 @@
 #include "plugin/export/rewrite_program.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/export/export_names.h"
 #include "plugin/export/program_outputs.h"
@@ -15,6 +18,32 @@ namespace {
 absl::StatusOr<std::vector<ProgramNode>> Nodes(const Pt2Archive& archive, const TracerOptions& options) {
   FEATX_ASSIGN_OR_RETURN(LeafModules leaves, ProgramLeafModules(archive.program(), options.leaf_modules));
   return ProgramNodes(archive.program(), leaves);
+}
+
+// A module export called but left no node of (its module call graph lists
+// it): the identity in eval, as dropout and stochastic depth are. torchvision
+// names it; its value is its input's.
+absl::Status CheckNoDroppedModules(const nlohmann::json& program, const std::vector<ReturnNode>& wanted,
+                                   const std::vector<std::string>& names) {
+  absl::flat_hash_set<std::string> called;
+  const nlohmann::json graph_module = program.value("graph_module", nlohmann::json::object());
+  for (const nlohmann::json& entry : graph_module.value("module_call_graph", nlohmann::json::array())) {
+    if (entry.contains("fqn") && entry["fqn"].is_string()) called.insert(entry["fqn"].get<std::string>());
+  }
+  for (const ReturnNode& want : wanted) {
+    if (want.spec.empty() || !called.contains(want.spec)) continue;
+    const bool named = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+      return name == want.spec || absl::StartsWith(name, absl::StrCat(want.spec, "."));
+    });
+    if (!named) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "node '", want.spec,
+          "' is a module the exported program has no operation of: export drops a module that is the identity "
+          "in eval (dropout, stochastic depth); its value is its input's, so choose the node before it "
+          "(`featx names` lists them)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -51,6 +80,7 @@ absl::StatusOr<nlohmann::json> RewriteProgram(const Pt2Archive& archive, const E
   std::vector<std::string> names;
   names.reserve(nodes.size());
   for (const ProgramNode& node : nodes) names.push_back(node.name);
+  FEATX_RETURN_IF_ERROR(CheckNoDroppedModules(archive.program(), wanted, names));
   FEATX_ASSIGN_OR_RETURN(
       std::vector<ChosenName> chosen,
       ResolveReturnNodeNames(wanted, names, absl::StrCat("the exported program '", archive.path(), "'")));

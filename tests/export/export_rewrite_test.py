@@ -165,6 +165,13 @@ class ExportRewriteTest(CliTestCase):
                               "--triton_config describes TorchScript models")
         with open(out) as f:
             self.assertEqual(f.read(), "an earlier output")
+        _, _, convnext = self.export("convnext")
+        dropped = "--return_nodes=features.1.0.stochastic_depth"
+        self.assertCleanError(run(FEATX, "rewrite", "--model=" + convnext, dropped, "--output=" + out),
+                              "export drops a module that is the identity in eval",
+                              "choose the node before it")
+        self.assertCleanError(run(FEATX, "rewrite", "--model=" + self.export("shufflenet_v2_x0_5")[2],
+                                  "--return_nodes=stage2.1.chunk", "--output=" + out), "is not a tensor")
         self.assertEqual([f for f in os.listdir(self.tmp.name) if "featx-" in f], [], "a temporary file left")
 
 
