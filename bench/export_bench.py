@@ -50,6 +50,29 @@ def median_ms(fn):
     return sorted(times)[len(times) // 2] * 1e3
 
 
+def row(name, ctor, shape, nodes, directory):
+    """One model's line: export it, then time both sides."""
+    print(f"{name}: exporting", file=sys.stderr, flush=True)
+    model = ctor().eval()
+    x = torch.randn(*shape)
+    path, out = os.path.join(directory, name + ".pt2"), os.path.join(directory, name + "_features.pt2")
+    start = time.process_time()
+    torch.export.save(torch.export.export(model, (x,)), path)
+    export_ms = (time.process_time() - start) * 1e3
+    flags = f"--featx_mode=dict --featx_return_nodes={nodes}"
+    names = torch.ops.featx.program_node_names(path, "")
+    manifest = json.loads(torch.ops.featx.rewrite_program(path, out, flags))
+    assert [e["name"] for e in manifest["eval"]] == nodes.split(","), manifest
+    tv_names = median_ms(lambda: get_graph_node_names(model))
+    fx_names = median_ms(lambda: torch.ops.featx.program_node_names(path, ""))
+    tv_extract = median_ms(lambda: create_feature_extractor(model, return_nodes=nodes.split(",")))
+    fx_extract = median_ms(lambda: torch.ops.featx.rewrite_program(path, out, flags))
+    megabytes = os.path.getsize(path) / 2**20
+    return (f"{name:30} {len(names):5} {megabytes:5.0f}  {export_ms:8.0f} ms   {tv_names:15.1f} ms "
+            f"{fx_names:5.1f} ms {tv_names / fx_names:5.1f}x   {tv_extract:19.1f} ms {fx_extract:5.1f} ms "
+            f"{tv_extract / fx_extract:5.1f}x")
+
+
 def main():
     print(f"this machine, one run; torch {torch.__version__.split('+')[0]}, torchvision "
           f"{torchvision.__version__.split('+')[0]}; CPU time, median of 5 warm calls", flush=True)
@@ -57,25 +80,7 @@ def main():
           f"   {'extractor: torchvision':>22} {'featx':>8} {'':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, (ctor, shape, nodes) in MODELS.items():
-            print(f"{name}: exporting", file=sys.stderr, flush=True)
-            model = ctor().eval()
-            x = torch.randn(*shape)
-            path, out = os.path.join(tmp, name + ".pt2"), os.path.join(tmp, name + "_features.pt2")
-            start = time.process_time()
-            torch.export.save(torch.export.export(model, (x,)), path)
-            export_ms = (time.process_time() - start) * 1e3
-            flags = f"--featx_mode=dict --featx_return_nodes={nodes}"
-            names = torch.ops.featx.program_node_names(path, "")
-            manifest = json.loads(torch.ops.featx.rewrite_program(path, out, flags))
-            assert [e["name"] for e in manifest["eval"]] == nodes.split(","), manifest
-            tv_names = median_ms(lambda: get_graph_node_names(model))
-            fx_names = median_ms(lambda: torch.ops.featx.program_node_names(path, ""))
-            tv_extract = median_ms(lambda: create_feature_extractor(model, return_nodes=nodes.split(",")))
-            fx_extract = median_ms(lambda: torch.ops.featx.rewrite_program(path, out, flags))
-            megabytes = os.path.getsize(path) / 2**20
-            print(f"{name:30} {len(names):5} {megabytes:5.0f}  {export_ms:8.0f} ms   {tv_names:15.1f} ms "
-                  f"{fx_names:5.1f} ms {tv_names / fx_names:5.1f}x   {tv_extract:19.1f} ms {fx_extract:5.1f} ms "
-                  f"{tv_extract / fx_extract:5.1f}x", flush=True)
+            print(row(name, ctor, shape, nodes, tmp), flush=True)
     print("featx's extractor time includes reading the archive and writing the new one (MB: its size).")
 
 
