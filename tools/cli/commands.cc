@@ -28,7 +28,8 @@ const std::vector<Command>& Commands() {
        "--model=M.pt [--format=text|json|dot] [--featx_leaf_modules=A,B]\n"
        "[--featx_leaf_functions=f,g] [--featx_tracer=timm]\n"
        "[--featx_concrete_args=mask=None,flag=False]\n"
-       "[--input=X.pt --shapes]   (each eval node's shape and dtype)",
+       "[--input=X.pt --shapes]   (each eval node's shape and dtype)\n"
+       "--model=M.pt2   (an exported program: torch.export.save)",
        &NamesCommand, Concat({tracer, {"model", "format", "input", "shapes"}})},
       {"extract",
        "run a model once and save chosen activations as {name: Tensor}\n"
@@ -42,7 +43,10 @@ const std::vector<Command>& Commands() {
        "[--triton_config=config.pbtxt --input=X.pt]   (tuple mode)\n"
        "dict: forward returns {name: Tensor}; tuple: the model's outputs,\n"
        "then the chosen nodes (Triton); tap: output unchanged, featx::tap\n"
-       "records the nodes (needs libfeatx.so at run time)",
+       "records the nodes (needs libfeatx.so at run time)\n"
+       "--model=M.pt2 --return_nodes=... --mode=dict|tuple --output=R.pt2\n"
+       "   (an exported program: loads in torch.export.load, compiles\n"
+       "   with AOTInductor; docs/export.md)",
        &RewriteCommand, Concat({tracer, choice, {"model", "output", "manifest", "triton_config", "input"}})},
       {"demo", "run the main job on the embedded default model", &DemoCommand, {}},
       {"passes",
