@@ -17,6 +17,7 @@ import warnings
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 PLUGIN, PACKAGE = (os.path.abspath(a) for a in sys.argv[1:3])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["FEATX_PLUGIN"] = PLUGIN
 sys.path.insert(0, PACKAGE)
 
@@ -25,6 +26,7 @@ import torchvision  # noqa: E402
 from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names  # noqa: E402
 
 import featx  # noqa: E402, F401 (loads the plugin's ops)
+from torchvision_times import median_seconds  # noqa: E402
 
 # name: (constructor, input shape, return nodes)
 MODELS = {
@@ -40,16 +42,6 @@ MODELS = {
 }
 
 
-def median_ms(fn):
-    fn()  # warm-up
-    times = []
-    for _ in range(5):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return sorted(times)[len(times) // 2] * 1e3
-
-
 def row(name, ctor, shape, nodes, directory):
     """One model's line: export it, then time both sides."""
     print(f"{name}: exporting", file=sys.stderr, flush=True)
@@ -63,10 +55,10 @@ def row(name, ctor, shape, nodes, directory):
     names = torch.ops.featx.program_node_names(path, "")
     manifest = json.loads(torch.ops.featx.rewrite_program(path, out, flags))
     assert [e["name"] for e in manifest["eval"]] == nodes.split(","), manifest
-    tv_names = median_ms(lambda: get_graph_node_names(model))
-    fx_names = median_ms(lambda: torch.ops.featx.program_node_names(path, ""))
-    tv_extract = median_ms(lambda: create_feature_extractor(model, return_nodes=nodes.split(",")))
-    fx_extract = median_ms(lambda: torch.ops.featx.rewrite_program(path, out, flags))
+    tv_names = 1e3 * median_seconds(lambda: get_graph_node_names(model))
+    fx_names = 1e3 * median_seconds(lambda: torch.ops.featx.program_node_names(path, ""))
+    tv_extract = 1e3 * median_seconds(lambda: create_feature_extractor(model, return_nodes=nodes.split(",")))
+    fx_extract = 1e3 * median_seconds(lambda: torch.ops.featx.rewrite_program(path, out, flags))
     megabytes = os.path.getsize(path) / 2**20
     return (f"{name:30} {len(names):5} {megabytes:5.0f}  {export_ms:8.0f} ms   {tv_names:15.1f} ms "
             f"{fx_names:5.1f} ms {tv_names / fx_names:5.1f}x   {tv_extract:19.1f} ms {fx_extract:5.1f} ms "

@@ -24,16 +24,21 @@ def median_seconds(fn):
     return sorted(times)[len(times) // 2]
 
 
-name, return_nodes = sys.argv[1], sys.argv[2].split(",")
-kwargs = {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
-model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
-warnings.simplefilter("ignore")
-_, eval_names = get_graph_node_names(model, suppress_diff_warning=True)
-print(json.dumps({
-    "model": name,
-    "torch": torch.__version__.split("+")[0],
-    "torchvision": torchvision.__version__.split("+")[0],
-    "eval_names": len(eval_names),
-    "names_seconds": median_seconds(lambda: get_graph_node_names(model, suppress_diff_warning=True)),
-    "extractor_seconds": median_seconds(lambda: create_feature_extractor(model, return_nodes=return_nodes)),
-}))
+def main():
+    name, return_nodes = sys.argv[1], sys.argv[2].split(",")
+    kwargs = {"aux_logits": False, "init_weights": False} if name == "inception_v3" else {}
+    model = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+    warnings.simplefilter("ignore")
+    _, eval_names = get_graph_node_names(model, suppress_diff_warning=True)
+    print(json.dumps({
+        "model": name,
+        "torch": torch.__version__.split("+")[0],
+        "torchvision": torchvision.__version__.split("+")[0],
+        "eval_names": len(eval_names),
+        "names_seconds": median_seconds(lambda: get_graph_node_names(model, suppress_diff_warning=True)),
+        "extractor_seconds": median_seconds(lambda: create_feature_extractor(model, return_nodes=return_nodes)),
+    }))
+
+
+if __name__ == "__main__":
+    main()
