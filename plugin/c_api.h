@@ -28,6 +28,22 @@ extern "C" {
 int featx_instrument(void* module, const char* flags, char* error, size_t error_size);
 typedef int (*featx_instrument_fn)(void*, const char*, char*, size_t);
 
+/* Exported programs (torch.export's .pt2 archives, docs/export.md), by path;
+ * a featx built against torch 1.13 answers 9 (FailedPrecondition). Flags as
+ * featx_instrument's; a program takes --featx_leaf_modules, and to rewrite,
+ * --featx_return_nodes and --featx_mode=dict or tuple.
+ *
+ * The program's node names, one per line, like snprintf into `names`; the
+ * whole text's length goes to `*length` (may be NULL). */
+int featx_program_node_names(const char* path, const char* flags, char* names, size_t size, size_t* length, char* error,
+                             size_t error_size);
+typedef int (*featx_program_node_names_fn)(const char*, const char*, char*, size_t, size_t*, char*, size_t);
+
+/* Writes the program at `path`, rewritten to also return the chosen nodes,
+ * to `output`: whole or not at all. */
+int featx_rewrite_program(const char* path, const char* output, const char* flags, char* error, size_t error_size);
+typedef int (*featx_rewrite_program_fn)(const char*, const char*, const char*, char*, size_t);
+
 /* The registered passes' names (plugin/pipeline/pass_registry.h), comma-separated in
  * load-time order: the form --featx_passes takes. Like snprintf: writes at
  * most `size` bytes (NUL included) and returns the full list's length. */

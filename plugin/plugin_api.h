@@ -91,16 +91,45 @@ class Capture {
   bool open_ = true;
 };
 
-// The registered passes in load-time order (what --featx_passes takes).
-inline std::vector<std::string> ListPasses() {
-  const std::string list = internal::TextOf(featx_list_passes);
-  std::vector<std::string> names;
+namespace internal {
+
+inline std::vector<std::string> Split(const std::string& list, char separator) {
+  std::vector<std::string> items;
   for (size_t start = 0; start < list.size();) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    names.push_back(list.substr(start, comma - start));
-    start = comma + 1;
+    const size_t end = std::min(list.find(separator, start), list.size());
+    items.push_back(list.substr(start, end - start));
+    start = end + 1;
   }
-  return names;
+  return items;
+}
+
+}  // namespace internal
+
+// The registered passes in load-time order (what --featx_passes takes).
+inline std::vector<std::string> ListPasses() { return internal::Split(internal::TextOf(featx_list_passes), ','); }
+
+// An exported program's node names (torch.export's .pt2 at `path`), as
+// torchvision names them; `flags` may name --featx_leaf_modules. Throws Error.
+inline std::vector<std::string> ProgramNodeNames(const std::string& path, const std::string& flags = "") {
+  char error[4096];
+  size_t length = 0;
+  internal::ThrowIfError(
+      featx_program_node_names(path.c_str(), flags.c_str(), nullptr, 0, &length, error, sizeof error), error);
+  std::string text(length, '\0');
+  internal::ThrowIfError(
+      featx_program_node_names(path.c_str(), flags.c_str(), text.data(), length + 1, nullptr, error, sizeof error),
+      error);
+  return internal::Split(text, '\n');
+}
+
+// Writes the program at `path` rewritten to also return the nodes `flags`
+// choose (--featx_return_nodes=..., --featx_mode=dict or tuple) to `output`,
+// whole or not at all; then torch.export.load or AOTInductor takes it.
+// Throws Error, writing nothing.
+inline void RewriteProgram(const std::string& path, const std::string& output, const std::string& flags) {
+  char error[4096];
+  internal::ThrowIfError(featx_rewrite_program(path.c_str(), output.c_str(), flags.c_str(), error, sizeof error),
+                         error);
 }
 
 // Every --featx_* flag with its help and default, for a host's usage text.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/export/export_names.h"
 #include "plugin/export/program_outputs.h"
+#include "plugin/host/pending_file.h"
 #include "plugin/naming/return_nodes.h"
 #include "plugin/status.h"
 
@@ -72,6 +73,13 @@ absl::StatusOr<std::vector<std::string>> ProgramNodeNames(const Pt2Archive& arch
   return names;
 }
 
+absl::StatusOr<std::vector<std::string>> ProgramFileNodeNames(const std::string& path,
+                                                              const ExtractorOptions& options) {
+  FEATX_RETURN_IF_ERROR(CheckProgramOptions(options));
+  FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(path));
+  return ProgramNodeNames(archive, options);
+}
+
 absl::StatusOr<nlohmann::json> RewriteProgram(const Pt2Archive& archive, const ExtractorOptions& options,
                                               OutputManifest* manifest) {
   FEATX_RETURN_IF_ERROR(CheckProgramOptions(options));
@@ -97,6 +105,17 @@ absl::StatusOr<nlohmann::json> RewriteProgram(const Pt2Archive& archive, const E
     manifest->eval = std::move(emitted);
   }
   return program;
+}
+
+absl::StatusOr<OutputManifest> RewriteProgramFile(const std::string& path, const std::string& output,
+                                                  const ExtractorOptions& options) {
+  FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(path));
+  OutputManifest manifest;
+  FEATX_ASSIGN_OR_RETURN(const nlohmann::json program, RewriteProgram(archive, options, &manifest));
+  FEATX_ASSIGN_OR_RETURN(PendingFile file, PendingFile::Create(output));
+  FEATX_RETURN_IF_ERROR(archive.WriteWithProgram(program, file.path()));
+  FEATX_RETURN_IF_ERROR(file.Commit());
+  return manifest;
 }
 
 }  // namespace featx

@@ -34,6 +34,10 @@ namespace featx {
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ProgramNodeNames(const Pt2Archive& archive,
                                                                         const TracerOptions& options);
 
+// CheckProgramOptions, Pt2Archive::Open and ProgramNodeNames in one.
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ProgramFileNodeNames(const std::string& path,
+                                                                            const ExtractorOptions& options);
+
 // The archive's program returning options.return_nodes in options.mode
 // (dict or tuple; program_outputs.h). The manifest's train and eval lists
 // are both what it returns. Errors: the options' (CheckProgramOptions,
@@ -41,5 +45,10 @@ namespace featx {
 // that is not a tensor, tap mode.
 [[nodiscard]] absl::StatusOr<nlohmann::json> RewriteProgram(const Pt2Archive& archive, const ExtractorOptions& options,
                                                             OutputManifest* manifest);
+
+// RewriteProgram, written to `output` whole or not at all (the same
+// directory's temporary file, renamed on success). Returns the manifest.
+[[nodiscard]] absl::StatusOr<OutputManifest> RewriteProgramFile(const std::string& path, const std::string& output,
+                                                                const ExtractorOptions& options);
 
 }  // namespace featx

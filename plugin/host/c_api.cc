@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "ops/capture.h"
 #include "ops/register_once.h"
+#include "plugin/export/rewrite_program.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
 #include "plugin/host/sinks.h"
@@ -74,6 +75,28 @@ int featx_instrument(void* module, const char* flags, char* error, size_t error_
     // The model's own sink: other models keep theirs.
     if (!config.extractor.request_sink.empty()) featx::SetRequestSink(config.extractor.request_sink, std::move(sink));
     return absl::OkStatus();
+  });
+}
+
+int featx_program_node_names(const char* path, const char* flags, char* names, size_t size, size_t* length, char* error,
+                             size_t error_size) {
+  return Guarded(error, error_size, [&]() -> absl::Status {
+    if (path == nullptr) return absl::InvalidArgumentError("featx_program_node_names: path is NULL");
+    FEATX_ASSIGN_OR_RETURN(const featx::Config config, featx::ConfigFromFlags(flags == nullptr ? "" : flags));
+    FEATX_ASSIGN_OR_RETURN(const std::vector<std::string> found, featx::ProgramFileNodeNames(path, config.extractor));
+    const size_t whole = CopyOut(absl::StrJoin(found, "\n"), names, size);
+    if (length != nullptr) *length = whole;
+    return absl::OkStatus();
+  });
+}
+
+int featx_rewrite_program(const char* path, const char* output, const char* flags, char* error, size_t error_size) {
+  return Guarded(error, error_size, [&]() -> absl::Status {
+    if (path == nullptr || output == nullptr) {
+      return absl::InvalidArgumentError("featx_rewrite_program: path or output is NULL");
+    }
+    FEATX_ASSIGN_OR_RETURN(const featx::Config config, featx::ConfigFromFlags(flags == nullptr ? "" : flags));
+    return featx::RewriteProgramFile(path, output, config.extractor).status();
   });
 }
 

@@ -33,7 +33,6 @@
 #include "absl/strings/str_cat.h"
 
 #include "ops/register_once.h"
-#include "plugin/export/pt2_archive.h"
 #include "plugin/export/rewrite_program.h"
 #include "plugin/featx.h"
 #include "plugin/host/flags.h"
@@ -228,9 +227,7 @@ std::tuple<Strings, Strings> TracerNamesOp(const c10::IValue& module) {
 std::vector<std::string> ProgramNodeNamesOp(c10::string_view path, c10::string_view flags) {
   absl::StatusOr<std::vector<std::string>> names = [&]() -> absl::StatusOr<std::vector<std::string>> {
     FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
-    FEATX_RETURN_IF_ERROR(CheckProgramOptions(config.extractor));
-    FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(std::string(path.data(), path.size())));
-    return ProgramNodeNames(archive, config.extractor);
+    return ProgramFileNodeNames(std::string(path.data(), path.size()), config.extractor);
   }();
   ThrowIfError(names.status(), "featx::program_node_names");
   return *std::move(names);
@@ -239,12 +236,9 @@ std::vector<std::string> ProgramNodeNamesOp(c10::string_view path, c10::string_v
 std::string RewriteProgramOp(c10::string_view path, c10::string_view output, c10::string_view flags) {
   absl::StatusOr<std::string> manifest = [&]() -> absl::StatusOr<std::string> {
     FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromCall(flags));
-    FEATX_ASSIGN_OR_RETURN(const Pt2Archive archive, Pt2Archive::Open(std::string(path.data(), path.size())));
-    OutputManifest made;
-    FEATX_ASSIGN_OR_RETURN(const nlohmann::json program, RewriteProgram(archive, config.extractor, &made));
-    FEATX_ASSIGN_OR_RETURN(PendingFile file, PendingFile::Create(std::string(output.data(), output.size())));
-    FEATX_RETURN_IF_ERROR(archive.WriteWithProgram(program, file.path()));
-    FEATX_RETURN_IF_ERROR(file.Commit());
+    FEATX_ASSIGN_OR_RETURN(const OutputManifest made,
+                           RewriteProgramFile(std::string(path.data(), path.size()),
+                                              std::string(output.data(), output.size()), config.extractor));
     return ManifestJson(made);
   }();
   ThrowIfError(manifest.status(), "featx::rewrite_program");

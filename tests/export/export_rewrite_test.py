@@ -118,6 +118,20 @@ class ExportRewriteTest(CliTestCase):
         names = after.namelist()
         self.assertEqual(len(names), len(set(names)), "a record written twice")
 
+    def test_installed_cpp_api_names_and_rewrites_as_the_command_line(self):
+        _, x, path = self.export("resnet18")
+        flags = "--featx_leaf_modules=BasicBlock"
+        api = run(PLUGIN_API_MAIN, "names", path, flags)
+        self.assertEqual(api.returncode, 0, api.stderr)
+        self.assertEqual(api.stdout, self.featx("names", "--model=" + path, flags))
+        out = os.path.join(self.tmp.name, "api.pt2")
+        api = run(PLUGIN_API_MAIN, "rewrite", path, out, "--featx_mode=dict --featx_return_nodes=layer1.1:f")
+        self.assertEqual(api.returncode, 0, api.stderr)
+        self.assertEqual(list(torch.export.load(out).module()(x)), ["f"])
+        api = run(PLUGIN_API_MAIN, "rewrite", path, out + "x", "--featx_mode=dict --featx_return_nodes=layer9")
+        self.assertCleanError(api, "node 'layer9' is not in the exported program", "(code 3)")
+        self.assertFalse(os.path.exists(out + "x"))
+
     def test_output_names_and_the_manifest(self):
         _, _, path = self.export("resnet18")
         out, manifest = os.path.join(self.tmp.name, "named.pt2"), os.path.join(self.tmp.name, "named.json")
@@ -187,5 +201,6 @@ class ExportRewriteOnTorch1Test(CliTestCase):
 
 
 if __name__ == "__main__":
+    PLUGIN_API_MAIN = os.path.abspath(sys.argv.pop(2))
     FEATX = os.path.abspath(sys.argv.pop(1))
     bazel_unittest.main()

@@ -29,9 +29,7 @@ absl::Status ProgramNames(const std::string& path, const std::string& format) {
     return absl::InvalidArgumentError("an exported program's names print as text or json");
   }
   FEATX_ASSIGN_OR_RETURN(const Config config, ConfigFromProcessFlags());
-  FEATX_RETURN_IF_ERROR(CheckProgramOptions(config.extractor));
-  FEATX_ASSIGN_OR_RETURN(Pt2Archive archive, Pt2Archive::Open(path));
-  FEATX_ASSIGN_OR_RETURN(std::vector<std::string> names, ProgramNodeNames(archive, config.extractor));
+  FEATX_ASSIGN_OR_RETURN(std::vector<std::string> names, ProgramFileNodeNames(path, config.extractor));
   const NodeNames both{names, names};
   std::fputs(format == "json" ? NamesAsJson(both).c_str() : NamesAsText(both).c_str(), stdout);
   return absl::OkStatus();
