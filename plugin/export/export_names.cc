@@ -117,19 +117,19 @@ std::string OpName(const Json& node, std::string* call) {
 class Namer {
  public:
   Namer(const Json& graph_module, const LeafModules& leaves) : leaves_(leaves) {
-    for (const Json& spec : graph_module["signature"]["input_specs"]) {
+    for (const Json& spec : graph_module.at("signature").at("input_specs")) {
       for (const char* kind : {"parameter", "buffer", "tensor_constant", "constant_tensor"}) {
         if (!spec.contains(kind)) continue;
         const Json& input = spec[kind];
         for (const char* key : {"parameter_name", "buffer_name", "tensor_constant_name", "name"}) {
           if (input.contains(key) && input[key].is_string()) {
-            attributes_[input["arg"].value("name", "")] = input[key].get<std::string>();
+            attributes_[input.at("arg").value("name", "")] = input[key].get<std::string>();
             break;
           }
         }
       }
       if (spec.contains("user_input")) {
-        const Json& arg = spec["user_input"]["arg"];
+        const Json& arg = spec.at("user_input").at("arg");
         // FX's placeholder: the argument's name; its value when a tensor.
         for (const auto& [kind, value] : arg.items()) {
           if (value.is_object() && value.contains("name")) {
