@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -62,6 +63,16 @@ bool IsFeatxOutput(const Json& metadata) {
   if (!metadata.contains("custom") || !metadata["custom"].is_string()) return false;
   const Json custom = Json::parse(metadata["custom"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
   return custom.is_object() && custom.contains(kFeatxOutputKey);
+}
+
+// Nodes export adds, no code of the model's: asserts on inputs (no module
+// scope) and, with dynamic shapes, the reads of symbolic sizes its runtime
+// assert pass inserts (a scope named by the marker of
+// torch/_export/passes/_node_metadata_hook.py).
+bool IsExportsOwn(const Json& metadata) {
+  static constexpr absl::string_view kNoScopeMarker = "_empty_nn_module_stack_from_metadata_hook";
+  if (!metadata.contains("nn_module_stack") || !metadata["nn_module_stack"].is_string()) return true;
+  return absl::StartsWith(metadata["nn_module_stack"].get<std::string>(), kNoScopeMarker);
 }
 
 // The items of a node's list output (`aten.chunk`: as_tensors), by value.
@@ -144,13 +155,16 @@ class Namer {
   void Visit(const Json& node) {
     const Json& metadata = node.value("metadata", Json::object());
     if (IsFeatxOutput(metadata)) return;
-    if (!metadata.contains("nn_module_stack") || !metadata["nn_module_stack"].is_string()) {
-      // Export's own nodes (asserts on inputs) are no code of the model's.
+    if (IsExportsOwn(metadata)) {
       group_.clear();
       return;
     }
-    const std::vector<Scope> stack = ParseModuleStack(metadata["nn_module_stack"].get<std::string>());
     const std::string value = FirstTensorOutput(node);
+    const std::vector<std::string> items = ListItems(node);
+    // Shape arithmetic and asserts: a dynamic dimension's `x.size(0)` is a
+    // node of symbolic ints, a static one none; the names are the same.
+    if (value.empty() && items.empty()) return;
+    const std::vector<Scope> stack = ParseModuleStack(metadata["nn_module_stack"].get<std::string>());
     // The outermost leaf below the root, which FX always traces through.
     for (size_t i = 1; i < stack.size(); ++i) {
       if (!leaves_.IsLeafClass(stack[i].python_class)) continue;
@@ -176,7 +190,6 @@ class Namer {
     std::string call;
     const std::string op = OpName(node, &call);
     const std::string group = call.empty() ? "" : absl::StrCat("fn:", path, ":", call);
-    const std::vector<std::string> items = ListItems(node);
     if (!group.empty() && group == group_) {
       if (!value.empty()) nodes_.back().value = items.empty() ? value : "";
     } else {

@@ -24,6 +24,9 @@ MODELS = {
     "r3d_18": ["layer2.0.conv2.1", "avgpool"],
     "vit": ["encoder.layers.encoder_layer_0.add", "encoder.ln"],
 }
+# Exported with a dynamic batch and served at another batch size than export's example, as a server
+# batches requests.
+DYNAMIC = {"vit": 3}
 
 
 def compile_package(program_path, package_path):
@@ -47,7 +50,9 @@ class ExportAotiTest(CliTestCase):
         from torch.utils._pytree import tree_leaves
         for name, nodes in MODELS.items():
             with self.subTest(model=name):
-                model, x, path = export(name, self.tmp.name)
+                model, x, path = export(name, self.tmp.name, dynamic_batch=name in DYNAMIC)
+                if name in DYNAMIC:
+                    x = torch.randn(DYNAMIC[name], *x.shape[1:])
                 rewritten, package = path.replace(".pt2", "_features.pt2"), path.replace(".pt2", "_aoti.pt2")
                 result = run(FEATX, "rewrite", "--model=" + path, "--return_nodes=" + ",".join(nodes), "--mode=tuple",
                              "--output=" + rewritten)

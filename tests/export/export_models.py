@@ -43,12 +43,18 @@ def models():
     }
 
 
-def export(name, directory):
-    """(eval-mode model, input, path of its exported program saved in `directory`)."""
+def export(name, directory, dynamic_batch=False):
+    """(eval-mode model, input, path of its exported program saved in `directory`). With
+    `dynamic_batch` the program takes any batch size up to 64 (as servers batch), exported at 2:
+    export specializes a dimension its example gives as 1."""
     ctor, shape = models()[name]
     torch.manual_seed(0)
     model = ctor().eval()
+    dynamic_shapes = None
+    if dynamic_batch:
+        shape = (2,) + shape[1:]
+        dynamic_shapes = ({0: torch.export.Dim("batch", min=1, max=64)},)
     x = torch.randn(*shape)
-    path = os.path.join(directory, name + ".pt2")
-    torch.export.save(torch.export.export(model, (x,)), path)
+    path = os.path.join(directory, name + ("_dynamic" if dynamic_batch else "") + ".pt2")
+    torch.export.save(torch.export.export(model, (x,), dynamic_shapes=dynamic_shapes), path)
     return model, x, path

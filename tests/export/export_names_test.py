@@ -28,6 +28,8 @@ EQUAL = ["resnet18", "mobilenet_v2", "densenet121", "regnet_y_400mf", "squeezene
 FEWER = ["efficientnet_b0", "convnext", "shufflenet_v2_x0_5", "deeplabv3_mobilenet_v3_large", "vit"]
 # Still different: torchvision's leaf functions (torch.fx.wrap) are inlined by export.
 DIFFERENT = {"swin": "shifted_window_attention"}
+# Exported again with a dynamic batch: the same names.
+DYNAMIC = ["resnet18", "shufflenet_v2_x0_5", "vit", "swin"]
 
 
 def stem(name):
@@ -118,6 +120,16 @@ class ExportNamesTest(CliTestCase):
                 got = [renumbered.get(n, n) for n in got]
                 self.assertEqual([n for n in got if kinds[n][0] != "get_attr"],
                                  [n for n in want if n in set(got) and kinds[n][0] != "get_attr"])
+
+    @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
+    def test_a_dynamic_batch_keeps_the_static_programs_names(self):
+        # With a dynamic batch, export reads sizes as symbolic ints (vit's `x.shape` in
+        # _process_input, shufflenet's channel_shuffle) in nodes of its own; no new names.
+        for name in DYNAMIC:
+            with self.subTest(model=name):
+                _, _, static = self.export(name)
+                _, _, dynamic = export(name, self.tmp.name, dynamic_batch=True)
+                self.assertEqual(self.names(dynamic), self.names(static))
 
     @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
     def test_leaf_functions_are_not_yet_single_nodes(self):

@@ -108,6 +108,18 @@ class ExportRewriteTest(CliTestCase):
                     torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-5)
                 self.assertValuesEqual(dict(zip(want, got[len(own):])), want)
 
+    def test_dynamic_batch_program_returns_features_at_other_batch_sizes(self):
+        for name in ["shufflenet_v2_x0_5", "vit"]:
+            with self.subTest(model=name):
+                model, x, path = export(name, self.tmp.name, dynamic_batch=True)
+                nodes = self.chosen(model, path)
+                program = torch.export.load(self.rewrite(path, nodes, "dict")).module()
+                for batch in (1, 5):
+                    x = torch.randn(batch, *x.shape[1:])
+                    with torch.no_grad():
+                        got = program(x.clone())
+                    self.assertValuesEqual(got, reference(model, x, nodes))
+
     def test_rewritten_program_keeps_its_names_and_weights(self):
         model, _, path = self.export("resnet18")
         out = self.rewrite(path, ["layer2", "fc"], "tuple")
