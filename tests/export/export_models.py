@@ -43,10 +43,12 @@ def models():
     }
 
 
-def export(name, directory, dynamic_batch=False):
+def export(name, directory, dynamic_batch=False, strict=False, core_aten=False):
     """(eval-mode model, input, path of its exported program saved in `directory`). With
     `dynamic_batch` the program takes any batch size up to 64 (as servers batch), exported at 2:
-    export specializes a dimension its example gives as 1."""
+    export specializes a dimension its example gives as 1. `strict` exports with TorchDynamo;
+    `core_aten` saves the program decomposed to the Core ATen opset (`run_decompositions()`, as
+    before AOTInductor or ExecuTorch)."""
     ctor, shape = models()[name]
     torch.manual_seed(0)
     model = ctor().eval()
@@ -55,6 +57,40 @@ def export(name, directory, dynamic_batch=False):
         shape = (2,) + shape[1:]
         dynamic_shapes = ({0: torch.export.Dim("batch", min=1, max=64)},)
     x = torch.randn(*shape)
-    path = os.path.join(directory, name + ("_dynamic" if dynamic_batch else "") + ".pt2")
-    torch.export.save(torch.export.export(model, (x,), dynamic_shapes=dynamic_shapes), path)
+    program = torch.export.export(model, (x,), dynamic_shapes=dynamic_shapes, strict=strict)
+    if core_aten:
+        program = program.run_decompositions()
+    suffix = "".join(s for s, on in [("_dynamic", dynamic_batch), ("_strict", strict), ("_core", core_aten)] if on)
+    path = os.path.join(directory, name + suffix + ".pt2")
+    torch.export.save(program, path)
     return model, x, path
+
+
+def fx_kinds(model, x):
+    """torchvision's names -> (FX's op, why export has no node for it or None, whether its value is one
+    tensor): from torchvision's FX graph of the eval-mode model, run on `x`."""
+    import operator
+    from torch.fx.passes.shape_prop import ShapeProp
+    from torchvision.models.feature_extraction import NodePathTracer, _set_default_tracer_kwargs
+
+    tracer = NodePathTracer(**_set_default_tracer_kwargs(None))
+    graph = tracer.trace(model)
+    module = torch.fx.GraphModule(tracer.root, graph)
+    ShapeProp(module).propagate(x.clone())
+    kinds = {}
+    for node in graph.nodes:
+        name = tracer.node_to_qualname.get(node)
+        if name is None:
+            continue
+        value_kind = None
+        if "tensor_meta" not in node.meta:
+            value_kind = "not a tensor"
+        if node.op == "call_function" and node.target is operator.getitem and \
+                node.args[0].meta.get("type") in (tuple, list):
+            value_kind = "tuple item"
+        if node.op == "call_module":
+            sub = model.get_submodule(node.target)
+            if type(sub).__name__ in ("Dropout", "StochasticDepth", "Identity"):
+                value_kind = "identity in eval"
+        kinds[name] = (node.op, value_kind, node.meta.get("type") is torch.Tensor)
+    return kinds

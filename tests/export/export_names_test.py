@@ -19,7 +19,7 @@ import bazel_unittest
 sys.path.insert(0, "tests/cli")
 sys.path.insert(0, "tests/export")
 from cli_case import CliTestCase, run  # noqa: E402
-from export_models import HAS_EXPORT, export  # noqa: E402
+from export_models import HAS_EXPORT, export, fx_kinds  # noqa: E402
 
 
 # Equal lists, order included.
@@ -30,39 +30,12 @@ FEWER = ["efficientnet_b0", "convnext", "shufflenet_v2_x0_5", "deeplabv3_mobilen
 DIFFERENT = {"swin": "shifted_window_attention"}
 # Exported again with a dynamic batch: the same names.
 DYNAMIC = ["resnet18", "shufflenet_v2_x0_5", "vit", "swin"]
+# Exported strictly (TorchDynamo) and decomposed to Core ATen: the same names, less dropout.
+VARIANTS = ["resnet18", "efficientnet_b0", "vit"]
 
 
 def stem(name):
     return re.sub(r"_\d+$", "", name)
-
-
-def fx_kinds(model, x):
-    """torchvision's names -> why export has no node for it, or None: from torchvision's FX graph."""
-    import operator
-    from torch.fx.passes.shape_prop import ShapeProp
-    from torchvision.models.feature_extraction import NodePathTracer, _set_default_tracer_kwargs
-
-    tracer = NodePathTracer(**_set_default_tracer_kwargs(None))
-    graph = tracer.trace(model)
-    module = torch.fx.GraphModule(tracer.root, graph)
-    ShapeProp(module).propagate(x)
-    kinds = {}
-    for node in graph.nodes:
-        name = tracer.node_to_qualname.get(node)
-        if name is None:
-            continue
-        value_kind = None
-        if "tensor_meta" not in node.meta:
-            value_kind = "not a tensor"
-        if node.op == "call_function" and node.target is operator.getitem and \
-                node.args[0].meta.get("type") in (tuple, list):
-            value_kind = "tuple item"
-        if node.op == "call_module":
-            sub = model.get_submodule(node.target)
-            if type(sub).__name__ in ("Dropout", "StochasticDepth", "Identity"):
-                value_kind = "identity in eval"
-        kinds[name] = (node.op, value_kind)
-    return kinds
 
 
 class ExportNamesTest(CliTestCase):
@@ -130,6 +103,27 @@ class ExportNamesTest(CliTestCase):
                 _, _, static = self.export(name)
                 _, _, dynamic = export(name, self.tmp.name, dynamic_batch=True)
                 self.assertEqual(self.names(dynamic), self.names(static))
+
+    @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
+    def test_strict_export_gives_the_same_names(self):
+        for name in VARIANTS:
+            with self.subTest(model=name):
+                _, _, static = self.export(name)
+                _, _, strict = export(name, self.tmp.name, strict=True)
+                self.assertEqual(self.names(strict), self.names(static))
+
+    @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
+    def test_core_aten_program_drops_only_modules_that_are_the_identity_in_eval(self):
+        # run_decompositions() removes eval-mode dropout, as export removes stochastic depth.
+        for name in VARIANTS:
+            with self.subTest(model=name):
+                model, x, static = self.export(name)
+                _, _, core = export(name, self.tmp.name, core_aten=True)
+                got, want = self.names(core), self.names(static)
+                kinds = fx_kinds(model, x)
+                dropped = [n for n in want if n not in set(got)]
+                self.assertEqual([n for n in dropped if kinds[n][1] != "identity in eval"], [])
+                self.assertEqual(got, [n for n in want if n not in set(dropped)])
 
     @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
     def test_leaf_functions_are_not_yet_single_nodes(self):

@@ -17,7 +17,7 @@ sys.path.insert(0, "tests/cli")
 sys.path.insert(0, "tests/export")
 sys.path.insert(0, "tests/models")
 from cli_case import CliTestCase, run  # noqa: E402
-from export_models import HAS_EXPORT, export, models  # noqa: E402
+from export_models import HAS_EXPORT, export, fx_kinds, models  # noqa: E402
 
 # Nodes chosen per model: spread over the graph, the last included.
 SAMPLED = 6
@@ -61,9 +61,9 @@ class ExportRewriteTest(CliTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return result.stdout
 
-    def chosen(self, model, path):
-        from torchvision.models.feature_extraction import get_graph_node_names
-        theirs = set(get_graph_node_names(model)[1])
+    def chosen(self, model, x, path):
+        # A leaf call returning a tuple (MultiheadAttention) is a tensor to featx, its first item.
+        theirs = {name for name, (_, _, tensor) in fx_kinds(model, x).items() if tensor}
         return sample([n for n in self.featx("names", "--model=" + path).split() if n in theirs])
 
     def rewrite(self, path, nodes, mode):
@@ -84,7 +84,7 @@ class ExportRewriteTest(CliTestCase):
         for name in models():
             with self.subTest(model=name):
                 model, x, path = self.export(name)
-                nodes = self.chosen(model, path)
+                nodes = self.chosen(model, x, path)
                 want = reference(model, x, nodes)
                 program = torch.export.load(self.rewrite(path, nodes, "dict"))
                 with torch.no_grad():
@@ -96,7 +96,7 @@ class ExportRewriteTest(CliTestCase):
         for name in TUPLE_MODELS:
             with self.subTest(model=name):
                 model, x, path = self.export(name)
-                nodes = self.chosen(model, path)
+                nodes = self.chosen(model, x, path)
                 want = reference(model, x, nodes)
                 program = torch.export.load(self.rewrite(path, nodes, "tuple"))
                 with torch.no_grad():
@@ -112,13 +112,23 @@ class ExportRewriteTest(CliTestCase):
         for name in ["shufflenet_v2_x0_5", "vit"]:
             with self.subTest(model=name):
                 model, x, path = export(name, self.tmp.name, dynamic_batch=True)
-                nodes = self.chosen(model, path)
+                nodes = self.chosen(model, x, path)
                 program = torch.export.load(self.rewrite(path, nodes, "dict")).module()
                 for batch in (1, 5):
                     x = torch.randn(batch, *x.shape[1:])
                     with torch.no_grad():
                         got = program(x.clone())
                     self.assertValuesEqual(got, reference(model, x, nodes))
+
+    def test_core_aten_program_returns_torchvisions_features(self):
+        for name in ["efficientnet_b0", "vit"]:
+            with self.subTest(model=name):
+                model, x, path = export(name, self.tmp.name, core_aten=True)
+                nodes = self.chosen(model, x, path)
+                program = torch.export.load(self.rewrite(path, nodes, "dict")).module()
+                with torch.no_grad():
+                    got = program(x.clone())
+                self.assertValuesEqual(got, reference(model, x, nodes))
 
     def test_rewritten_program_keeps_its_names_and_weights(self):
         model, _, path = self.export("resnet18")
