@@ -221,7 +221,8 @@ class Namer {
 
 }  // namespace
 
-absl::StatusOr<LeafModules> ProgramLeafModules(const Json& program, const std::vector<std::string>& user_leaves) {
+absl::StatusOr<LeafModules> ProgramLeafModules(const Json& program, const std::vector<std::string>& user_leaves,
+                                               const std::vector<std::string>& library_leaves) {
   std::vector<std::string> classes;
   absl::flat_hash_set<std::string> seen;
   try {
@@ -235,7 +236,11 @@ absl::StatusOr<LeafModules> ProgramLeafModules(const Json& program, const std::v
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("the program is not torch.export's schema: ", e.what()));
   }
-  return LeafModules::Create(classes, user_leaves);
+  std::vector<std::string> leaves = user_leaves;
+  for (const std::string& leaf : library_leaves) {
+    if (seen.contains(leaf)) leaves.push_back(leaf);
+  }
+  return LeafModules::Create(classes, leaves);
 }
 
 absl::StatusOr<std::vector<ProgramNode>> ProgramNodes(const Json& program, const LeafModules& leaves) {

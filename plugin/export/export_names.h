@@ -35,11 +35,13 @@ struct ProgramNode {
   std::string value;
 };
 
-// The leaf modules for `program`: torchvision's default and `user_leaves`,
+// The leaf modules for `program`: torchvision's default, `user_leaves`,
 // each of which must be a module class the program's scopes name (an
-// InvalidArgument error lists the closest).
+// InvalidArgument error lists the closest), and those of `library_leaves`
+// (a tracer preset's registry, plugin/naming/tracer_presets.h) it has.
 [[nodiscard]] absl::StatusOr<LeafModules> ProgramLeafModules(const nlohmann::json& program,
-                                                             const std::vector<std::string>& user_leaves);
+                                                             const std::vector<std::string>& user_leaves,
+                                                             const std::vector<std::string>& library_leaves = {});
 
 // The program's nodes in graph order, under torchvision's rules:
 //  - its user inputs, by name;

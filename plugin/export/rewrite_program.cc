@@ -11,13 +11,17 @@
 #include "plugin/export/program_outputs.h"
 #include "plugin/host/pending_file.h"
 #include "plugin/naming/return_nodes.h"
+#include "plugin/naming/tracer_presets.h"
 #include "plugin/status.h"
 
 namespace featx {
 namespace {
 
 absl::StatusOr<std::vector<ProgramNode>> Nodes(const Pt2Archive& archive, const TracerOptions& options) {
-  FEATX_ASSIGN_OR_RETURN(LeafModules leaves, ProgramLeafModules(archive.program(), options.leaf_modules));
+  // A preset's leaf functions are gone: export inlines every function.
+  FEATX_ASSIGN_OR_RETURN(const TracerPreset* preset, FindTracerPreset(options.tracer));
+  FEATX_ASSIGN_OR_RETURN(LeafModules leaves,
+                         ProgramLeafModules(archive.program(), options.leaf_modules, preset->leaf_modules));
   return ProgramNodes(archive.program(), leaves);
 }
 
@@ -50,10 +54,10 @@ absl::Status CheckNoDroppedModules(const nlohmann::json& program, const std::vec
 }  // namespace
 
 absl::Status CheckProgramOptions(const ExtractorOptions& options) {
-  if (!options.leaf_functions.empty() || !options.concrete_args.empty() || !options.tracer.empty()) {
+  if (!options.leaf_functions.empty() || !options.concrete_args.empty()) {
     return absl::InvalidArgumentError(
-        "an exported program takes --featx_leaf_modules only: export has already inlined functions and fixed "
-        "arguments");
+        "an exported program takes --featx_leaf_modules and --featx_tracer only: export has already inlined "
+        "functions and fixed arguments");
   }
   if (!options.train_return_nodes.empty() || !options.eval_return_nodes.empty()) {
     return absl::InvalidArgumentError(

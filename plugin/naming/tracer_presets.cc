@@ -6,6 +6,7 @@
 #include "plugin/did_you_mean.h"
 #include "plugin/naming/leaf_functions.h"
 #include "plugin/naming/leaf_modules.h"
+#include "plugin/status.h"
 
 namespace featx {
 
@@ -76,18 +77,21 @@ const std::vector<TracerPreset>& TracerPresets() {
   return *presets;
 }
 
-absl::StatusOr<TracerOptions> WithTracerPreset(const torch::jit::Module& module, const TracerOptions& options) {
-  if (options.tracer.empty() || options.tracer == "torchvision") return options;
+absl::StatusOr<const TracerPreset*> FindTracerPreset(absl::string_view name) {
+  if (name.empty()) name = "torchvision";
   std::vector<std::string> names;
-  const TracerPreset* preset = nullptr;
-  for (const TracerPreset& p : TracerPresets()) {
-    names.push_back(p.name);
-    if (options.tracer == p.name) preset = &p;
+  for (const TracerPreset& preset : TracerPresets()) {
+    if (name == preset.name) return &preset;
+    names.push_back(preset.name);
   }
-  if (preset == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown tracer '", options.tracer, "' (featx knows ",
-                                                   absl::StrJoin(names, ", "), ")", DidYouMean(options.tracer, names)));
-  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown tracer '", name, "' (featx knows ",
+                                                 absl::StrJoin(names, ", "), ")",
+                                                 DidYouMean(std::string(name), names)));
+}
+
+absl::StatusOr<TracerOptions> WithTracerPreset(const torch::jit::Module& module, const TracerOptions& options) {
+  FEATX_ASSIGN_OR_RETURN(const TracerPreset* preset, FindTracerPreset(options.tracer));
+  if (preset->leaf_modules.empty() && preset->leaf_functions.empty()) return options;
   absl::flat_hash_set<std::string> present;
   for (const torch::jit::Module& m : module.modules()) present.insert(PythonClassName(*m.type()));
   for (std::string& function : LeafFunctions::CalledBy(module)) present.insert(std::move(function));

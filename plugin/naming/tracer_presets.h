@@ -19,6 +19,7 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "plugin/options.h"
 
 namespace featx {
@@ -33,6 +34,10 @@ struct TracerPreset {
 
 // Every preset, in the order help lists them.
 const std::vector<TracerPreset>& TracerPresets();
+
+// The preset called `name` ("" is "torchvision", which adds nothing); an
+// unknown name is an InvalidArgument error listing the presets.
+absl::StatusOr<const TracerPreset*> FindTracerPreset(absl::string_view name);
 
 // `options` with the preset options.tracer names added to its leaf modules
 // and functions: those `module` has (a registry lists the classes and

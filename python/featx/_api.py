@@ -50,15 +50,34 @@ def _program_path(program):
         yield path
 
 
-def _program_flags(tracer_kwargs, concrete_args):
-    """An exported program takes leaf modules only (by class or name): export has inlined the rest."""
+def _program_classes(path):
+    """The Python classes of the modules an exported program's nodes ran in: the last field of each
+    "key,path,class" entry of their nn_module_stack (plugin/export/export_names.cc reads the same)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = next(n for n in archive.namelist() if n.endswith("models/model.json"))
+            graph = json.loads(archive.read(name))["graph_module"]["graph"]
+    except (OSError, zipfile.BadZipFile, StopIteration, ValueError, KeyError, TypeError):
+        return set()  # not a program: featx's own call names the problem
+    stacks = [node.get("metadata", {}).get("nn_module_stack") or "" for node in graph["nodes"]]
+    classes = {entry.rsplit(",", 1)[-1] for stack in stacks for entry in stack.split(";") if "," in entry}
+    return classes | {name.rsplit(".", 1)[-1] for name in classes}  # a class of __main__ by its bare name
+
+
+def _program_flags(path, tracer_kwargs, concrete_args):
+    """An exported program takes leaf modules only (by class or name): export has inlined the rest. A
+    class the program does not have is dropped, as torchvision ignores it (timm's registry lists those
+    of all its models); a name is kept, and one the program lacks is featx's error."""
     tracer_kwargs = dict(tracer_kwargs or {})
     leaves = tracer_kwargs.pop("leaf_modules", None) or []
     if tracer_kwargs or concrete_args:
         raise ValueError(f"an exported program takes tracer_kwargs={{'leaf_modules': [...]}} only: export has "
                          f"already inlined functions and fixed arguments, got "
                          f"{sorted(tracer_kwargs) + (['concrete_args'] if concrete_args else [])}")
+    present = _program_classes(path) if any(not isinstance(leaf, str) for leaf in leaves) else set()
     names = [leaf if isinstance(leaf, str) else _python_name(leaf) for leaf in leaves]
+    names = [name for name, leaf in zip(names, leaves) if isinstance(leaf, str) or name in present]
     return [_flag("featx_leaf_modules", names)] if names else []
 
 
@@ -212,8 +231,8 @@ def get_graph_node_names(module, tracer_kwargs=None, suppress_diff_warning=False
     torchvision's warning when they differ. For an exported program (an
     ExportedProgram or a .pt2 path) both lists are its one graph's names."""
     if _is_program(module):
-        flags = _program_flags(tracer_kwargs, concrete_args)
         with _program_path(module) as path:
+            flags = _program_flags(path, tracer_kwargs, concrete_args)
             names = list(torch.ops.featx.program_node_names(path, " ".join(flags)))
         return names, list(names)
     _check_module(module)
@@ -239,9 +258,9 @@ def create_feature_extractor(module, return_nodes=None, train_return_nodes=None,
     if _is_program(module):
         if train_return_nodes is not None or eval_return_nodes is not None:
             raise ValueError("an exported program has one graph: give return_nodes")
-        flags = _program_flags(tracer_kwargs, concrete_args) + [f"--featx_mode={mode}"]
-        flags.append(_flag("featx_return_nodes", _specs(return_nodes or [], "return_nodes")))
         with _program_path(module) as path, tempfile.TemporaryDirectory(prefix="featx-") as tmp:
+            flags = _program_flags(path, tracer_kwargs, concrete_args) + [f"--featx_mode={mode}"]
+            flags.append(_flag("featx_return_nodes", _specs(return_nodes or [], "return_nodes")))
             output = os.path.join(tmp, "features.pt2")
             made = json.loads(torch.ops.featx.rewrite_program(path, output, " ".join(flags)))
             program = torch.export.load(output)

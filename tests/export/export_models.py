@@ -1,6 +1,7 @@
 """The torchvision models the export tests export, and how (small configurations of the
 transformers keep them fast)."""
 import os
+import re
 
 import torch
 
@@ -66,17 +67,32 @@ def export(name, directory, dynamic_batch=False, strict=False, core_aten=False):
     return model, x, path
 
 
-def fx_kinds(model, x):
-    """torchvision's names -> (FX's op, why export has no node for it or None, whether its value is one
-    tensor): from torchvision's FX graph of the eval-mode model, run on `x`."""
+def fx_kinds(model, x, tracer_kwargs=None):
+    """torchvision's names (with `tracer_kwargs`, as torchvision's functions take them: timm passes its
+    registries) -> (FX's op, why export has no node for it or None, whether its value is one tensor):
+    from the FX graph of the eval-mode model, run on `x`."""
     import operator
     from torch.fx.passes.shape_prop import ShapeProp
     from torchvision.models.feature_extraction import NodePathTracer, _set_default_tracer_kwargs
 
-    tracer = NodePathTracer(**_set_default_tracer_kwargs(None))
+    class Run(ShapeProp):
+        """ShapeProp that also notes the module calls that return their input unchanged (Identity,
+        Dropout and DropPath in eval): export leaves no node of them."""
+        def __init__(self, module):
+            super().__init__(module)
+            self.identities = set()
+
+        def call_module(self, target, args, kwargs):
+            before = args[0].clone() if args and isinstance(args[0], torch.Tensor) else None
+            out = super().call_module(target, args, kwargs)
+            if before is not None and out is args[0] and torch.equal(out, before):
+                self.identities.add(target)
+            return out
+
+    tracer = NodePathTracer(**_set_default_tracer_kwargs(tracer_kwargs))
     graph = tracer.trace(model)
-    module = torch.fx.GraphModule(tracer.root, graph)
-    ShapeProp(module).propagate(x.clone())
+    run = Run(torch.fx.GraphModule(tracer.root, graph))
+    run.propagate(x.clone())
     kinds = {}
     for node in graph.nodes:
         name = tracer.node_to_qualname.get(node)
@@ -88,9 +104,37 @@ def fx_kinds(model, x):
         if node.op == "call_function" and node.target is operator.getitem and \
                 node.args[0].meta.get("type") in (tuple, list):
             value_kind = "tuple item"
-        if node.op == "call_module":
-            sub = model.get_submodule(node.target)
-            if type(sub).__name__ in ("Dropout", "StochasticDepth", "Identity"):
-                value_kind = "identity in eval"
+        if node.op == "call_module" and node.target in run.identities:
+            value_kind = "identity in eval"
         kinds[name] = (node.op, value_kind, node.meta.get("type") is torch.Tensor)
     return kinds
+
+
+def unexplained_differences(got, want, kinds):
+    """Where featx's names `got` and the reference's `want` differ for no reason docs/export.md gives,
+    by kind ({} when none); `kinds` is fx_kinds' answer for the model."""
+    problems = {}
+    stem = lambda name: re.sub(r"_\d+$", "", name)  # noqa: E731
+    # A node after ones export has not counts without them: featx's `getitem` is the reference's
+    # `getitem_5` when the five before it were shape reads (a list's items too: `q, k, v =
+    # qkv.unbind(0)`). Such a name is either no name of the reference's, or the name of one of those
+    # it has not.
+    renumbered = {}
+    for m in [n for n in want if n not in set(got)]:
+        if kinds[m][1] not in (None, "tuple item"):
+            continue
+        taken = [n for n in got if stem(n) == stem(m) and n not in renumbered and
+                 (n not in kinds or kinds[n][1] is not None)]
+        if taken:
+            renumbered[taken[0]] = m
+        elif kinds[m][1] is None:
+            problems.setdefault("missing for no documented reason", []).append(m)
+    extra = [n for n in got if n not in set(want) and n not in renumbered]
+    if extra:
+        problems["names the reference does not give"] = extra
+    # In the reference's order, but for parameter reads (FX reads `self.scale * f(x)`'s first).
+    got = [renumbered.get(n, n) for n in got if n not in extra]
+    order = [n for n in got if kinds[n][0] != "get_attr"]
+    if order != [n for n in want if n in set(got) and kinds[n][0] != "get_attr"]:
+        problems["order"] = order
+    return problems

@@ -7,7 +7,6 @@ value that is not a tensor (shape arithmetic, asserts), a tuple item of a call, 
 the identity in eval. Models export cannot name alike yet are asserted to still differ.
 """
 import os
-import re
 import sys
 import tempfile
 import unittest
@@ -19,7 +18,7 @@ import bazel_unittest
 sys.path.insert(0, "tests/cli")
 sys.path.insert(0, "tests/export")
 from cli_case import CliTestCase, run  # noqa: E402
-from export_models import HAS_EXPORT, export, fx_kinds  # noqa: E402
+from export_models import HAS_EXPORT, export, fx_kinds, unexplained_differences  # noqa: E402
 
 
 # Equal lists, order included.
@@ -32,10 +31,6 @@ DIFFERENT = {"swin": "shifted_window_attention"}
 DYNAMIC = ["resnet18", "shufflenet_v2_x0_5", "vit", "swin"]
 # Exported strictly (TorchDynamo) and decomposed to Core ATen: the same names, less dropout.
 VARIANTS = ["resnet18", "efficientnet_b0", "vit"]
-
-
-def stem(name):
-    return re.sub(r"_\d+$", "", name)
 
 
 class ExportNamesTest(CliTestCase):
@@ -73,26 +68,8 @@ class ExportNamesTest(CliTestCase):
             with self.subTest(model=name):
                 model, x, path = self.export(name)
                 got, want = self.names(path), self.reference(model)
-                kinds = fx_kinds(model, x)
-                missing = [n for n in want if n not in set(got)]
-                self.assertTrue(missing, "now equal: move it to EQUAL")
-                # A node after ones export has not counts without them: featx's `getitem` is
-                # torchvision's `getitem_5` when the five before it were shape reads. Such a name
-                # is either no name of torchvision's, or the name of one of those it has not.
-                renumbered = {}
-                for m in missing:
-                    if kinds[m][1] is not None:
-                        continue
-                    taken = [n for n in got if stem(n) == stem(m) and n not in renumbered and
-                             (n not in kinds or kinds[n][1] is not None)]
-                    self.assertTrue(taken, f"{m} ({kinds[m][0]}) is missing from featx's names")
-                    renumbered[taken[0]] = m
-                self.assertEqual([n for n in got if n not in set(want) and n not in renumbered], [],
-                                 "names torchvision does not give")
-                # In torchvision's order, but for parameter reads (FX reads `self.scale * f(x)`'s first).
-                got = [renumbered.get(n, n) for n in got]
-                self.assertEqual([n for n in got if kinds[n][0] != "get_attr"],
-                                 [n for n in want if n in set(got) and kinds[n][0] != "get_attr"])
+                self.assertTrue([n for n in want if n not in set(got)], "now equal: move it to EQUAL")
+                self.assertEqual(unexplained_differences(got, want, fx_kinds(model, x)), {})
 
     @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
     def test_a_dynamic_batch_keeps_the_static_programs_names(self):

@@ -41,6 +41,14 @@ class ExportPythonTest(unittest.TestCase):
             train, _ = featx.get_graph_node_names(self.program, tracer_kwargs={"leaf_modules": [leaf]})
             self.assertIn("layer1.0", train)
             self.assertNotIn("layer1.0.conv1", train)
+        # A registry's class the program has not (timm's list all its models') is dropped, as
+        # torchvision drops it; a name is the user's own, and one the program lacks is an error.
+        leaves = [BasicBlock, torch.nn.LSTM]
+        for program in (self.program, self.path):
+            train, _ = featx.get_graph_node_names(program, tracer_kwargs={"leaf_modules": leaves})
+            self.assertIn("layer1.0", train)
+        with self.assertRaisesRegex(ValueError, "'LSTM' is not a module class"):
+            featx.get_graph_node_names(self.program, tracer_kwargs={"leaf_modules": ["LSTM"]})
 
     def test_feature_extractor_of_a_program_is_a_program_with_torchvisions_values(self):
         from export_rewrite_test import reference
