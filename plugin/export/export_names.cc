@@ -139,6 +139,10 @@ class Namer {
           }
         }
       }
+      // A forward argument export fixed (`scale=2.0`): FX's placeholder, not a tensor.
+      if (spec.contains("constant_input") && spec["constant_input"].contains("name")) {
+        Add(spec["constant_input"].value("name", ""), "");
+      }
       if (spec.contains("user_input")) {
         const Json& arg = spec.at("user_input").at("arg");
         // FX's placeholder: the argument's name; its value when a tensor.

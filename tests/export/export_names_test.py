@@ -82,6 +82,31 @@ class ExportNamesTest(CliTestCase):
                 self.assertEqual(self.names(dynamic), self.names(static))
 
     @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
+    def test_every_forward_argument_is_named_as_fx_names_its_placeholder(self):
+        import torchvision
+
+        class TwoInputs(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.image = torchvision.models.resnet18(num_classes=8)
+                self.meta = torch.nn.Linear(4, 8)
+
+            def forward(self, image, meta, scale: float = 1.0):
+                return {"logits": self.image(image) + self.meta(meta) * scale, "meta": self.meta(meta)}
+
+        model = TwoInputs().eval()
+        path = os.path.join(self.tmp.name, "two_inputs.pt2")
+        # Export fixes `scale` (a constant input of the program); featx names it, not a tensor.
+        program = torch.export.export(model, (torch.randn(1, 3, 64, 64), torch.randn(1, 4)), {"scale": 2.0})
+        torch.export.save(program, path)
+        names = self.names(path)
+        self.assertEqual(names[:3], ["image", "meta", "scale"])
+        self.assertEqual(names, self.reference(model))
+        result = run(FEATX, "rewrite", "--model=" + path, "--return_nodes=scale",
+                     "--output=" + os.path.join(self.tmp.name, "scale.pt2"))
+        self.assertCleanError(result, "not a tensor")
+
+    @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
     def test_strict_export_gives_the_same_names(self):
         for name in VARIANTS:
             with self.subTest(model=name):
