@@ -2,6 +2,7 @@
 transformers keep them fast)."""
 import os
 import re
+import tempfile
 
 import torch
 
@@ -65,6 +66,30 @@ def export(name, directory, dynamic_batch=False, strict=False, core_aten=False):
     path = os.path.join(directory, name + suffix + ".pt2")
     torch.export.save(program, path)
     return model, x, path
+
+
+class ExportedOnce:
+    """A test class's exported programs, (model, input, path) each made once by make_program, in a
+    directory removed after the class. Mixed in before unittest.TestCase."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.exported = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+        super().tearDownClass()
+
+    def export(self, name):
+        if name not in self.exported:
+            self.exported[name] = self.make_program(name)
+        return self.exported[name]
+
+    def make_program(self, name):
+        return export(name, self.tmp.name)
 
 
 def fx_kinds(model, x, tracer_kwargs=None):

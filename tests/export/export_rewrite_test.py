@@ -17,7 +17,7 @@ sys.path.insert(0, "tests/cli")
 sys.path.insert(0, "tests/export")
 sys.path.insert(0, "tests/models")
 from cli_case import CliTestCase, run  # noqa: E402
-from export_models import HAS_EXPORT, export, fx_kinds, models  # noqa: E402
+from export_models import HAS_EXPORT, ExportedOnce, export, fx_kinds, models  # noqa: E402
 
 # Nodes chosen per model: spread over the graph, the last included.
 SAMPLED = 6
@@ -41,21 +41,7 @@ def reference(model, x, nodes):
 
 
 @unittest.skipUnless(HAS_EXPORT, "torch.export needs torch 2")
-class ExportRewriteTest(CliTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.exported = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def export(self, name):
-        if name not in self.exported:
-            self.exported[name] = export(name, self.tmp.name)
-        return self.exported[name]
-
+class ExportRewriteTest(ExportedOnce, CliTestCase):
     def featx(self, *args):
         result = run(FEATX, *args)
         self.assertEqual(result.returncode, 0, result.stderr)

@@ -8,7 +8,6 @@ item), checked on timm's own FX graph. Runs where timm is installed (the torch 2
 """
 import os
 import sys
-import tempfile
 import unittest
 import warnings
 
@@ -20,7 +19,7 @@ sys.path.insert(0, "tests/cli")
 sys.path.insert(0, "tests/export")
 sys.path.insert(0, "tests/models")
 from cli_case import CliTestCase, run  # noqa: E402
-from export_models import HAS_EXPORT, fx_kinds, unexplained_differences  # noqa: E402
+from export_models import HAS_EXPORT, ExportedOnce, fx_kinds, unexplained_differences  # noqa: E402
 from export_rewrite_test import sample  # noqa: E402
 
 try:
@@ -49,23 +48,12 @@ def timm_tracer_kwargs():
 
 
 @unittest.skipUnless(HAS_EXPORT and timm is not None, "needs torch.export and timm (the torch 2 run)")
-class ExportTimmTest(CliTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.exported = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    def export(self, name):
-        if name not in self.exported:
-            model, x = build(name)
-            path = f"{self.tmp.name}/{name}.pt2"
-            torch.export.save(torch.export.export(model, (x,)), path)
-            self.exported[name] = model, x, path
-        return self.exported[name]
+class ExportTimmTest(ExportedOnce, CliTestCase):
+    def make_program(self, name):
+        model, x = build(name)
+        path = os.path.join(self.tmp.name, name + ".pt2")
+        torch.export.save(torch.export.export(model, (x,)), path)
+        return model, x, path
 
     def names(self, path, *flags):
         result = run(FEATX, "names", "--model=" + path, *flags)
